@@ -1,0 +1,61 @@
+# obs.h -- build, test, demo, bench. Needs only cc and make; node is optional (interop, peer).
+CC      ?= cc
+CXX     ?= c++
+STD      = -std=c99
+WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Werror
+CFLAGS  ?= -O1 -g
+LDLIBS   = -lpthread
+B        = build
+SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
+EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
+
+.PHONY: all demo test test-asan test-tsan cxx examples check-toc bench bench-smoke interop clean
+
+all: examples
+
+$(B):
+	@mkdir -p $(B)
+
+$(B)/%: examples/%.c obs.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+examples: $(addprefix $(B)/,$(EXAMPLES))
+
+# The main job: the course example with the console exporter; no server, no setup.
+demo: $(B)/hello
+	./$(B)/hello
+
+$(B)/test_%: tests/test_%.c obs.h tests/test.h tests/receiver.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) $(TFLAGS) $< -o $@ $(LDLIBS)
+
+$(B)/obs-receiver: tests/receiver_main.c tests/receiver.h | $(B)
+	$(CC) $(STD) $(WARN) -O2 $< -o $@ $(LDLIBS)
+
+# Every test program prints "N passed, N failed"; tests/run.sh adds them up.
+test: $(addprefix $(B)/,$(TESTS)) $(B)/obs-receiver examples cxx check-toc
+	@sh tests/run.sh $(B) $(TESTS)
+
+# The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan:
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS="-O1 -g $(SAN)" test
+
+# The concurrency tests under ThreadSanitizer.
+test-tsan:
+	@$(MAKE) --no-print-directory B=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
+	    build/tsan/test_threads build/tsan/test_processor
+	@sh tests/run.sh build/tsan test_threads test_processor
+
+# obs.h compiles as C++ (declarations and implementation), included twice.
+cxx: | $(B)
+	$(CXX) -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -c tests/cpp_compile.cpp -o $(B)/cpp_compile.o
+
+# The CONTENTS list in obs.h matches its section markers.
+check-toc: | $(B)
+	@sed -n '/^   CONTENTS/,/^$$/p' obs.h | grep -o '>>[a-z][a-z:_]*' > $(B)/toc.doc
+	@grep -o '^// >>[a-z:_]*' obs.h | cut -c4- > $(B)/toc.code
+	@diff $(B)/toc.doc $(B)/toc.code && echo "check-toc: ok"
+
+clean:
+	rm -rf build

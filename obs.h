@@ -1,0 +1,4948 @@
+/* obs.h -- v0.1.0 -- tracing and structured logging for C in one header. MIT license: end of file.
+
+   USAGE
+     In exactly one .c file:      #define OBS_IMPLEMENTATION
+                                  #include "obs.h"
+     Everywhere else:             #include "obs.h"
+     Link with -lpthread. Needs libc, pthreads and BSD sockets; the `curl` binary only for
+     https:// endpoints.
+
+   CONTENTS (each marker is a grep-able section; `make check-toc` keeps this list honest)
+     >>decl:config >>decl:types >>decl:setup >>decl:span >>decl:log >>decl:exporter
+     >>impl:platform >>impl:buf >>impl:propagation >>impl:state >>impl:json >>impl:attr
+     >>impl:context
+     >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor >>impl:otlp
+     >>impl:console >>impl:transport >>impl:exporter >>impl:env >>impl:setup
+
+   QUICK START (the same code as examples/01_hello_span.c)
+     obs_init(NULL);                                  // configure from OTEL_* variables
+     obs_tracer *t = obs_tracer_get("my-app", "1.0");
+     obs_span *s = obs_span_start(t, "handle-request");
+     obs_span_set_str(s, "user.id", "42");
+     OBS_INFO("served %d items", 3);                  // joins the current span
+     obs_span_end(s);
+     obs_shutdown();                                  // flushes
+
+   CONFIGURATION (compile-time; [global] = same in every file, [impl] = implementation file only)
+     OBS_IMPLEMENTATION  [impl]   compile the implementation into this file
+     OBS_STATIC          [global] every function static (a private copy per file)
+     OBSDEF              [global] linkage of public functions (default extern)
+     OBS_DISABLE         [global] every call compiles to nothing
+     OBS_MALLOC/OBS_REALLOC/OBS_FREE [impl] allocator (all three or none)
+     OBS_ASSERT          [impl]   assert() replacement
+
+   ENVIRONMENT (OpenTelemetry SDK names; obs_config fields win; empty = unset; bad value:
+   one diagnostic, then the default)
+     OTEL_SDK_DISABLED                 false   `true` makes every call a no-op
+     OTEL_SERVICE_NAME                 -       else service.name from the next, else
+                                               unknown_service:<executable>
+     OTEL_RESOURCE_ATTRIBUTES          -       k=v,k2=v2 (percent-decoded)
+     OTEL_TRACES_EXPORTER              otlp    comma list of otlp, console, none
+     OTEL_LOGS_EXPORTER                otlp    comma list of otlp, console, none
+     OTEL_TRACES_SAMPLER               parentbased_always_on  (+ always_on, always_off,
+                                               traceidratio, parentbased_always_off,
+                                               parentbased_traceidratio)
+     OTEL_TRACES_SAMPLER_ARG           1.0     ratio for the ratio samplers
+     OTEL_BSP_SCHEDULE_DELAY           5000    ms between batch exports
+     OTEL_BSP_EXPORT_TIMEOUT           30000   ms for one export
+     OTEL_BSP_MAX_QUEUE_SIZE           2048    spans queued; more are dropped (counted)
+     OTEL_BSP_MAX_EXPORT_BATCH_SIZE    512     spans per export
+     OTEL_BLRP_*                       1000, 30000, 2048, 512: the same for log records
+     OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT none    bytes; strings cut on a UTF-8 boundary
+     OTEL_ATTRIBUTE_COUNT_LIMIT        128     also OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
+                                               OTEL_SPAN_EVENT_COUNT_LIMIT, _LINK_COUNT_LIMIT,
+                                               OTEL_EVENT_/OTEL_LINK_ATTRIBUTE_COUNT_LIMIT
+     OTEL_EXPORTER_OTLP_ENDPOINT       http://localhost:4318  (/v1/traces, /v1/logs appended)
+     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _LOGS_ENDPOINT     used as given
+     OTEL_EXPORTER_OTLP_HEADERS (and _TRACES_ / _LOGS_)      k=v,... percent-decoded; secret
+     OTEL_EXPORTER_OTLP_TIMEOUT (and _TRACES_ / _LOGS_)      10000 ms per export, retries in
+     OTEL_EXPORTER_OTLP_PROTOCOL       http/json (only one spoken yet; others: diagnostic)
+     OTEL_LOG_LEVEL                    error   obs.h's own diagnostics on stderr
+     OBS_LOG_LEVEL                     info    minimum level of obs_log / OBS_INFO ...
+     OBS_CONSOLE                       tree    console exporter style: tree or line
+     NO_COLOR                          -       no colour on the console
+
+   THREADING
+     obs_init and obs_shutdown: once, from one thread, with no other obs call running.
+     Everything else: any thread. A span is owned by one thread at a time (set attributes
+     and end it from one thread, or hand it over with your own synchronisation). The current
+     span is per thread. Exporter callbacks run on the exporter's thread (batch) or the
+     caller's (simple); they must not call obs_ functions.
+
+   HOT PATH
+     Starting, decorating and ending a span, and logging, take no global lock, allocate
+     nothing once warmed up, and never wait for the network: a full queue drops the item and
+     counts it (obs_stats). A NULL span is a valid no-op span. Every call before obs_init or
+     after obs_shutdown is a cheap no-op.
+
+   NON-GOALS
+     No TLS code of its own (`curl` does it), no gRPC, no metrics yet.
+
+   LICENSE
+     MIT, full text at the end of this file.
+*/
+/* The implementation needs POSIX (clock_gettime, sockets, ...): ask for it before the first
+   system header when the including file has not chosen. */
+#if defined(OBS_IMPLEMENTATION) && !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE) && \
+    !defined(_DEFAULT_SOURCE) && !defined(_XOPEN_SOURCE) && !defined(_WIN32)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#ifndef OBS_H_INCLUDED
+#define OBS_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#define OBS_VERSION_MAJOR 0
+#define OBS_VERSION_MINOR 1
+#define OBS_VERSION_PATCH 0
+#define OBS_VERSION_STRING "0.1.0"
+
+#ifndef OBSDEF
+#ifdef OBS_STATIC
+#if defined(__GNUC__) || defined(__clang__)
+#define OBSDEF static __attribute__((unused))
+#else
+#define OBSDEF static
+#endif
+#else
+#define OBSDEF extern
+#endif
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define OBS__PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define OBS__PRINTF(f, a)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// >>decl:config -- the desc struct: zero means "from the environment, then the default"
+
+typedef enum obs_level {
+    OBS_LEVEL_DEFAULT = 0,
+    OBS_LEVEL_TRACE = 1, /* OTel severity numbers: TRACE 1, DEBUG 5, INFO 9 ... FATAL 21 */
+    OBS_LEVEL_DEBUG = 5,
+    OBS_LEVEL_INFO = 9,
+    OBS_LEVEL_WARN = 13,
+    OBS_LEVEL_ERROR = 17,
+    OBS_LEVEL_FATAL = 21,
+    OBS_LEVEL_OFF = 255
+} obs_level;
+
+typedef enum obs_sampler_kind {
+    OBS_SAMPLER_DEFAULT = 0, /* OTEL_TRACES_SAMPLER, else parentbased_always_on */
+    OBS_SAMPLER_ALWAYS_ON,
+    OBS_SAMPLER_ALWAYS_OFF,
+    OBS_SAMPLER_TRACEIDRATIO,
+    OBS_SAMPLER_PARENTBASED_ALWAYS_ON,
+    OBS_SAMPLER_PARENTBASED_ALWAYS_OFF,
+    OBS_SAMPLER_PARENTBASED_TRACEIDRATIO
+} obs_sampler_kind;
+
+typedef struct obs_exporter obs_exporter;
+
+/* Limits and batch settings; 0 = environment, then the spec default. */
+typedef struct obs_batch_config {
+    int schedule_delay_ms;   /* spans 5000, logs 1000 */
+    int export_timeout_ms;   /* 30000 */
+    int max_queue_size;      /* 2048 */
+    int max_export_batch_size; /* 512, at most max_queue_size */
+} obs_batch_config;
+
+typedef struct obs_config {
+    const char *service_name;      /* copied; default OTEL_SERVICE_NAME, unknown_service:<exe> */
+    const char *resource_attributes; /* "k=v,k2=v2" (percent-decoded); added to the env's */
+    const char *traces_exporter;   /* "otlp,console,none"; default OTEL_TRACES_EXPORTER, otlp */
+    const char *logs_exporter;     /* the same for logs */
+    const char *otlp_endpoint;     /* base URL; default OTEL_EXPORTER_OTLP_ENDPOINT */
+    const char *otlp_headers;      /* "k=v,..."; secret: never printed */
+    int otlp_timeout_ms;           /* default 10000 */
+    obs_sampler_kind sampler;
+    double sampler_ratio;          /* 0 with a ratio sampler: OTEL_TRACES_SAMPLER_ARG, 1.0 */
+    obs_batch_config spans;        /* OTEL_BSP_* */
+    obs_batch_config logs;         /* OTEL_BLRP_* */
+    int attribute_value_length_limit; /* bytes; default none */
+    int attribute_count_limit;     /* 128 */
+    int event_count_limit;         /* 128 */
+    int link_count_limit;          /* 128 */
+    obs_level log_level;           /* minimum for obs_log; OBS_LOG_LEVEL, info */
+    int simple_processor;          /* 1: export synchronously on the caller's thread */
+    obs_exporter *span_exporters[4]; /* extra span exporters (yours), NULL-terminated */
+    obs_exporter *log_exporters[4];  /* extra log exporters (yours), NULL-terminated */
+} obs_config;
+
+// >>decl:types -- results, values, spans as exporters see them
+
+typedef enum obs_result {
+    OBS_OK = 0,
+    OBS_ERR_INVALID_ARG = -1, /* bad argument or configuration */
+    OBS_ERR_NOMEM = -2,
+    OBS_ERR_QUEUE_FULL = -3,
+    OBS_ERR_NET = -4,         /* connection failed, or a non-retryable HTTP status */
+    OBS_ERR_TIMEOUT = -5,     /* flush or export did not finish in time */
+    OBS_ERR_STATE = -6        /* not initialised, already initialised, or shut down */
+} obs_result;
+
+typedef enum obs_span_kind {
+    OBS_SPAN_KIND_INTERNAL = 0, /* OTLP numbers are these + 1 */
+    OBS_SPAN_KIND_SERVER,
+    OBS_SPAN_KIND_CLIENT,
+    OBS_SPAN_KIND_PRODUCER,
+    OBS_SPAN_KIND_CONSUMER
+} obs_span_kind;
+
+typedef enum obs_status_code { OBS_STATUS_UNSET = 0, OBS_STATUS_OK, OBS_STATUS_ERROR } obs_status_code;
+
+typedef enum obs_attr_type {
+    OBS_ATTR_STRING = 1,
+    OBS_ATTR_BOOL,
+    OBS_ATTR_INT,
+    OBS_ATTR_DOUBLE,
+    OBS_ATTR_STRING_ARRAY,
+    OBS_ATTR_BOOL_ARRAY,
+    OBS_ATTR_INT_ARRAY,
+    OBS_ATTR_DOUBLE_ARRAY
+} obs_attr_type;
+
+/* One attribute. Strings are NUL-terminated; `n` is a string's length or an array's size. */
+typedef struct obs_attr {
+    const char *key;
+    obs_attr_type type;
+    size_t n;
+    union {
+        const char *s;
+        int b;
+        int64_t i;
+        double d;
+        const char *const *sa;
+        const int *ba;
+        const int64_t *ia;
+        const double *da;
+    } v;
+} obs_attr;
+
+/* Attribute constructors, for events, links and log records. The pointers are copied by
+   the call that takes the attribute, not by these. */
+static inline obs_attr obs__attr_make(const char *key, obs_attr_type type, size_t n) {
+    obs_attr a;
+    a.key = key;
+    a.type = type;
+    a.n = n;
+    a.v.i = 0;
+    return a;
+}
+static inline obs_attr obs_attr_str(const char *key, const char *value) {
+    obs_attr a = obs__attr_make(key, OBS_ATTR_STRING, 0);
+    const char *p = value ? value : "";
+    while (p[a.n]) a.n++;
+    a.v.s = p;
+    return a;
+}
+static inline obs_attr obs_attr_int(const char *key, int64_t value) {
+    obs_attr a = obs__attr_make(key, OBS_ATTR_INT, 1);
+    a.v.i = value;
+    return a;
+}
+static inline obs_attr obs_attr_double(const char *key, double value) {
+    obs_attr a = obs__attr_make(key, OBS_ATTR_DOUBLE, 1);
+    a.v.d = value;
+    return a;
+}
+static inline obs_attr obs_attr_bool(const char *key, int value) {
+    obs_attr a = obs__attr_make(key, OBS_ATTR_BOOL, 1);
+    a.v.b = value != 0;
+    return a;
+}
+
+typedef struct obs_scope {
+    const char *name;
+    const char *version;
+} obs_scope;
+
+typedef struct obs_event {
+    const char *name;
+    int64_t time_ns;
+    const obs_attr *attrs;
+    size_t n_attrs;
+    uint32_t dropped_attrs;
+} obs_event;
+
+typedef struct obs_link {
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t trace_flags;
+    const char *trace_state;  /* NULL or a W3C tracestate value */
+    const obs_attr *attrs;
+    size_t n_attrs;
+    uint32_t dropped_attrs;
+} obs_link;
+
+/* A finished span, as exporters see it. Valid only during the export call. */
+typedef struct obs_span_data {
+    const char *name;
+    const obs_scope *scope;
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t parent_span_id[8];  /* all zero: a root span */
+    uint8_t trace_flags;        /* W3C: 0x01 sampled */
+    uint8_t parent_is_remote;   /* 1 when the parent came from a traceparent */
+    uint8_t has_parent;
+    obs_span_kind kind;
+    int64_t start_time_ns;      /* Unix epoch nanoseconds */
+    int64_t end_time_ns;
+    obs_status_code status;
+    const char *status_message; /* "" when none */
+    const char *trace_state;    /* "" when none */
+    const obs_attr *attrs;
+    size_t n_attrs;
+    uint32_t dropped_attrs;
+    const obs_event *events;
+    size_t n_events;
+    uint32_t dropped_events;
+    const obs_link *links;
+    size_t n_links;
+    uint32_t dropped_links;
+} obs_span_data;
+
+/* A log record, as exporters see it. Valid only during the export call. */
+typedef struct obs_log_data {
+    int64_t time_ns;
+    int64_t observed_time_ns;
+    obs_level level;           /* severity number 1..24 */
+    const char *body;          /* the formatted message */
+    const obs_attr *attrs;
+    size_t n_attrs;
+    uint32_t dropped_attrs;
+    uint8_t trace_id[16];      /* all zero: not inside a span */
+    uint8_t span_id[8];
+    uint8_t trace_flags;
+    const obs_scope *scope;
+} obs_log_data;
+
+typedef struct obs_stats {
+    uint64_t spans_started;       /* recording spans started */
+    uint64_t spans_unsampled;     /* non-recording spans (sampler said drop) */
+    uint64_t spans_ended;         /* recording spans ended (handed to the processors) */
+    uint64_t spans_exported;      /* accepted by an exporter (per processor) */
+    uint64_t spans_dropped_queue; /* queue full */
+    uint64_t spans_dropped_export; /* exporter failed (after retries) */
+    uint64_t spans_rejected;      /* refused by the receiver (OTLP partialSuccess) */
+    uint64_t logs_emitted;
+    uint64_t logs_exported;
+    uint64_t logs_dropped_queue;
+    uint64_t logs_dropped_export;
+    uint64_t logs_rejected;
+    uint64_t attrs_dropped;       /* over a count limit (spans, events, links, logs) */
+    uint64_t export_requests;     /* OTLP requests sent, retries included */
+    uint64_t export_retries;
+} obs_stats;
+
+// >>decl:setup -- lifecycle
+
+/* Starts obs: reads cfg (may be NULL), then the environment, then the spec defaults; starts
+   the batch threads. Returns OBS_OK, OBS_ERR_STATE when already running, OBS_ERR_NOMEM.
+   With OTEL_SDK_DISABLED=true it returns OBS_OK and every call stays a no-op.
+   Thread safety: call once, before any other obs call on other threads. */
+OBSDEF obs_result obs_init(const obs_config *cfg);
+
+/* Exports everything queued so far and waits at most timeout_ms (0: the export timeout).
+   Returns OBS_OK when all went out, OBS_ERR_TIMEOUT or OBS_ERR_NET otherwise.
+   Thread safety: any thread. */
+OBSDEF obs_result obs_flush(int timeout_ms);
+
+/* Flushes, stops the threads, frees everything. Idempotent. Thread safety: as obs_init. */
+OBSDEF void obs_shutdown(void);
+
+/* Counters since obs_init (they survive obs_shutdown until the next obs_init). */
+OBSDEF obs_stats obs_get_stats(void);
+
+/* A text for a result code; never NULL. */
+OBSDEF const char *obs_result_string(obs_result r);
+
+// >>decl:span -- tracers and spans
+
+typedef struct obs_tracer obs_tracer;
+typedef struct obs_span obs_span;
+
+/* Options for obs_span_start_ex; zero means default. */
+typedef struct obs_span_opts {
+    obs_span_kind kind;
+    obs_span *parent;          /* explicit parent; NULL: the current span */
+    const char *traceparent;   /* remote parent (W3C header value); wins over parent */
+    const char *tracestate;    /* with traceparent; discarded when invalid (W3C) */
+    const char *xray_header;   /* remote parent from X-Amzn-Trace-Id (when no traceparent) */
+    int root;                  /* 1: a new trace even if there is a current span */
+    int no_activate;           /* 1: do not make the new span the current one */
+    const obs_link *links;     /* copied */
+    size_t n_links;
+    const obs_attr *attrs;     /* set before sampling ends; copied */
+    size_t n_attrs;
+    int64_t start_time_ns;     /* Unix epoch ns; 0: now */
+} obs_span_opts;
+
+/* A tracer for an instrumentation scope (library or module). Returns the same pointer for
+   the same name and version; valid until obs_shutdown. NULL before obs_init.
+   Thread safety: any thread (takes a lock: call it once, not per span). */
+OBSDEF obs_tracer *obs_tracer_get(const char *scope_name, const char *scope_version);
+
+/* Starts a span as a child of the current span and makes it current. NULL before obs_init.
+   A span the sampler drops is still returned: it carries context, records nothing.
+   name: copied. Thread safety: any thread. */
+OBSDEF obs_span *obs_span_start(obs_tracer *t, const char *name);
+OBSDEF obs_span *obs_span_start_ex(obs_tracer *t, const char *name, const obs_span_opts *opts);
+
+/* Ends the span (end time: now), restores the previous current span, hands it to the
+   processors. s: may be NULL; must not be used afterwards. */
+OBSDEF void obs_span_end(obs_span *s);
+OBSDEF void obs_span_end_at(obs_span *s, int64_t end_time_ns);
+
+/* Attributes. The same key again replaces the value; past the count limit a new key is
+   dropped and counted. Strings are copied (cut at the value length limit on a UTF-8
+   boundary). s may be NULL; on an ended or non-recording span they do nothing. */
+OBSDEF void obs_span_set_str(obs_span *s, const char *key, const char *value);
+OBSDEF void obs_span_set_int(obs_span *s, const char *key, int64_t value);
+OBSDEF void obs_span_set_double(obs_span *s, const char *key, double value);
+OBSDEF void obs_span_set_bool(obs_span *s, const char *key, int value);
+OBSDEF void obs_span_set_str_array(obs_span *s, const char *key, const char *const *v, size_t n);
+OBSDEF void obs_span_set_int_array(obs_span *s, const char *key, const int64_t *v, size_t n);
+OBSDEF void obs_span_set_double_array(obs_span *s, const char *key, const double *v, size_t n);
+OBSDEF void obs_span_set_bool_array(obs_span *s, const char *key, const int *v, size_t n);
+OBSDEF void obs_span_set_attrs(obs_span *s, const obs_attr *attrs, size_t n);
+
+/* Renames the span. */
+OBSDEF void obs_span_update_name(obs_span *s, const char *name);
+
+/* An event now, with optional attributes (copied). */
+OBSDEF void obs_span_add_event(obs_span *s, const char *name);
+OBSDEF void obs_span_add_event_attrs(obs_span *s, const char *name, const obs_attr *attrs, size_t n);
+
+/* A link to another span context (after start; opts.links is better: samplers see it). */
+OBSDEF void obs_span_add_link(obs_span *s, const obs_link *link);
+
+/* Status: ERROR keeps description; OK is final; UNSET is ignored (spec rules). */
+OBSDEF void obs_span_set_status(obs_span *s, obs_status_code code, const char *description);
+
+/* An `exception` event (exception.type, exception.message) and status ERROR. */
+OBSDEF void obs_span_record_error(obs_span *s, const char *type, const char *message);
+
+/* The current span of this thread (NULL when none). */
+OBSDEF obs_span *obs_span_current(void);
+
+/* Makes s the current span of this thread (e.g. a span handed to a worker thread), and back. */
+OBSDEF void obs_span_activate(obs_span *s);
+OBSDEF void obs_span_deactivate(obs_span *s);
+
+/* 1 when the span records (sampled and not ended). */
+OBSDEF int obs_span_is_recording(const obs_span *s);
+
+/* The span's ids: trace_id 16 bytes, span_id 8 bytes; either may be NULL. */
+OBSDEF void obs_span_ids(const obs_span *s, uint8_t *trace_id, uint8_t *span_id);
+
+/* Writes the W3C traceparent value of s ("00-<trace>-<span>-<flags>", 55 chars + NUL).
+   Returns 55, or 0 when s is NULL or len < 56 (nothing written). */
+OBSDEF size_t obs_span_traceparent(const obs_span *s, char *buf, size_t len);
+
+/* Writes the X-Amzn-Trace-Id value of s ("Root=1-...;Parent=...;Sampled=0|1"). Returns its
+   length, or 0 when s is NULL or buf too small (nothing written). */
+OBSDEF size_t obs_span_xray_header(const obs_span *s, char *buf, size_t len);
+
+/* The span's W3C tracestate ("" when none); valid while the span is. */
+OBSDEF const char *obs_span_tracestate(const obs_span *s);
+
+/* Adds or updates key=value in the tracestate text ts (capacity cap), moving it to the front
+   and keeping at most 32 members (W3C). Returns 1, or 0 when key, value or ts is invalid
+   (ts unchanged). Use with obs_span_opts.tracestate for a child you start. */
+OBSDEF int obs_tracestate_set(char *ts, size_t cap, const char *key, const char *value);
+
+/* Scoped span: the block's span ends when the block is left normally (not by return,
+   break or goto: use OBS_SPAN_AUTO for those, where the compiler has cleanup). */
+#define OBS_SPAN_SCOPE(tracer, name)                                                      \
+    for (obs_span *obs_span_scope_ = obs_span_start((tracer), (name)), *obs__once_ =      \
+             (obs_span *)1;                                                                \
+         obs__once_; obs_span_end(obs_span_scope_), obs__once_ = (obs_span *)0)
+
+#if defined(OBS_DISABLE)
+#define OBS_SPAN_AUTO(var, tracer, name) obs_span *var = (obs_span *)0
+#elif defined(__GNUC__) || defined(__clang__)
+static inline void obs__span_cleanup(obs_span **s) { obs_span_end(*s); }
+/* obs_span *var ends when var goes out of scope, by any path (gcc and clang). */
+#define OBS_SPAN_AUTO(var, tracer, name) \
+    obs_span *var __attribute__((cleanup(obs__span_cleanup))) = obs_span_start((tracer), (name))
+#endif
+
+// >>decl:log -- printf-style logs joined to the current span
+
+/* Emits a record at level when level >= the threshold; joins the current span.
+   Use the OBS_INFO(...) macros: they add the source location and skip argument evaluation
+   when the level is filtered out. Messages longer than 4095 bytes are cut. */
+OBSDEF void obs_log(obs_level level, const char *fmt, ...) OBS__PRINTF(2, 3);
+OBSDEF void obs_log_at(obs_level level, const char *file, int line, const char *func,
+                       const obs_attr *attrs, size_t n_attrs, const char *fmt, ...)
+    OBS__PRINTF(7, 8);
+OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *func,
+                      const obs_attr *attrs, size_t n_attrs, const char *fmt, va_list ap);
+
+/* The minimum level of obs_log (also OBS_LOG_LEVEL). Thread safety: any thread. */
+OBSDEF void obs_log_set_level(obs_level level);
+OBSDEF obs_level obs_log_get_level(void);
+
+/* The threshold read by the macros without a call; private, use the macros. */
+#ifdef OBS_STATIC
+static int obs__log_threshold = OBS_LEVEL_OFF;
+#else
+extern int obs__log_threshold;
+#endif
+static inline int obs_log_enabled(obs_level level) {
+#if defined(__GNUC__) || defined(__clang__)
+    return (int)level >= __atomic_load_n(&obs__log_threshold, __ATOMIC_RELAXED);
+#else
+    return (int)level >= *(volatile int *)&obs__log_threshold;
+#endif
+}
+
+#define OBS_LOG_(lvl, ...)                                                                 \
+    do {                                                                                   \
+        if (obs_log_enabled(lvl)) obs_log_at((lvl), __FILE__, __LINE__, __func__, 0, 0,    \
+                                             __VA_ARGS__);                                 \
+    } while (0)
+#define OBS_LOG_ATTRS_(lvl, attrs, n, ...)                                                 \
+    do {                                                                                   \
+        if (obs_log_enabled(lvl)) obs_log_at((lvl), __FILE__, __LINE__, __func__, (attrs), \
+                                             (n), __VA_ARGS__);                            \
+    } while (0)
+#define OBS_TRACE(...) OBS_LOG_(OBS_LEVEL_TRACE, __VA_ARGS__)
+#define OBS_DEBUG(...) OBS_LOG_(OBS_LEVEL_DEBUG, __VA_ARGS__)
+#define OBS_INFO(...) OBS_LOG_(OBS_LEVEL_INFO, __VA_ARGS__)
+#define OBS_WARN(...) OBS_LOG_(OBS_LEVEL_WARN, __VA_ARGS__)
+#define OBS_ERROR(...) OBS_LOG_(OBS_LEVEL_ERROR, __VA_ARGS__)
+#define OBS_FATAL(...) OBS_LOG_(OBS_LEVEL_FATAL, __VA_ARGS__)
+/* With attributes: OBS_INFO_ATTRS(attrs, n, "fmt", ...). */
+#define OBS_INFO_ATTRS(attrs, n, ...) OBS_LOG_ATTRS_(OBS_LEVEL_INFO, attrs, n, __VA_ARGS__)
+#define OBS_WARN_ATTRS(attrs, n, ...) OBS_LOG_ATTRS_(OBS_LEVEL_WARN, attrs, n, __VA_ARGS__)
+#define OBS_ERROR_ATTRS(attrs, n, ...) OBS_LOG_ATTRS_(OBS_LEVEL_ERROR, attrs, n, __VA_ARGS__)
+
+/* "TRACE", "DEBUG", ... for a severity number. */
+OBSDEF const char *obs_level_name(obs_level level);
+
+/* Records an error the Rollbar way: an `exception` event and status ERROR on the current
+   span, and an ERROR log record "type: message" joined to it. */
+OBSDEF void obs_report_error(const char *type, const char *message);
+
+// >>decl:exporter -- plug in your own exporter (the built-in ones use the same struct)
+
+/* An exporter: export_spans or export_logs (or both) receive a batch and return OBS_OK or an
+   error (the batch is then counted as dropped). timeout_ms bounds the call (0: none).
+   Calls come from one thread at a time. flush and shutdown may be NULL. */
+struct obs_exporter {
+    const char *name;
+    obs_result (*export_spans)(void *user_data, const obs_span_data *const *spans, size_t n,
+                               int timeout_ms);
+    obs_result (*export_logs)(void *user_data, const obs_log_data *const *records, size_t n,
+                              int timeout_ms);
+    obs_result (*flush)(void *user_data, int timeout_ms);
+    void (*shutdown)(void *user_data);
+    void *user_data;
+};
+
+/* The resource attributes obs_init settled on (service.name first), for exporters. Valid
+   until obs_shutdown. */
+OBSDEF const obs_attr *obs_resource(size_t *n);
+
+/* In-memory exporter (tests, tools): keeps deep copies of up to `capacity` spans and as
+   many log records (older ones beyond that are counted in _overflow, not kept). Copies are
+   valid until _clear or _free. Thread safety: any thread (the exporter locks itself). */
+OBSDEF obs_exporter *obs_memory_exporter_new(size_t capacity);
+OBSDEF size_t obs_memory_exporter_span_count(obs_exporter *e);
+OBSDEF const obs_span_data *obs_memory_exporter_span(obs_exporter *e, size_t i);
+OBSDEF size_t obs_memory_exporter_log_count(obs_exporter *e);
+OBSDEF const obs_log_data *obs_memory_exporter_log(obs_exporter *e, size_t i);
+OBSDEF size_t obs_memory_exporter_overflow(obs_exporter *e);
+OBSDEF void obs_memory_exporter_clear(obs_exporter *e);
+OBSDEF void obs_memory_exporter_free(obs_exporter *e);
+
+/* Looks up an attribute by key in a span's or record's list; NULL when absent. */
+OBSDEF const obs_attr *obs_attr_find(const obs_attr *attrs, size_t n, const char *key);
+
+/* Console exporter (what OTEL_TRACES_EXPORTER=console gives), writing to a FILE*
+   (NULL: stdout for spans, stderr for logs). tree: 1 = a tree per trace, 0 = a line a span. */
+OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree);
+
+#ifdef OBS_DISABLE
+/* Every call compiles to nothing; arguments are not evaluated. */
+#define obs_init(cfg) (OBS_OK)
+#define obs_flush(ms) (OBS_OK)
+#define obs_shutdown() ((void)0)
+#define obs_tracer_get(n, v) ((obs_tracer *)0)
+#define obs_span_start(t, n) ((obs_span *)0)
+#define obs_span_start_ex(t, n, o) ((obs_span *)0)
+#define obs_span_end(s) ((void)0)
+#define obs_span_end_at(s, t) ((void)0)
+#define obs_span_set_str(s, k, v) ((void)0)
+#define obs_span_set_int(s, k, v) ((void)0)
+#define obs_span_set_double(s, k, v) ((void)0)
+#define obs_span_set_bool(s, k, v) ((void)0)
+#define obs_span_set_str_array(s, k, v, n) ((void)0)
+#define obs_span_set_int_array(s, k, v, n) ((void)0)
+#define obs_span_set_double_array(s, k, v, n) ((void)0)
+#define obs_span_set_bool_array(s, k, v, n) ((void)0)
+#define obs_span_set_attrs(s, a, n) ((void)0)
+#define obs_span_update_name(s, n) ((void)0)
+#define obs_span_add_event(s, n) ((void)0)
+#define obs_span_add_event_attrs(s, n, a, c) ((void)0)
+#define obs_span_add_link(s, l) ((void)0)
+#define obs_span_set_status(s, c, d) ((void)0)
+#define obs_span_record_error(s, t, m) ((void)0)
+#define obs_span_current() ((obs_span *)0)
+#define obs_span_activate(s) ((void)0)
+#define obs_span_deactivate(s) ((void)0)
+#define obs_span_is_recording(s) (0)
+#define obs_span_ids(s, t, i) ((void)0)
+#define obs_span_traceparent(s, b, l) ((size_t)0)
+#define obs_report_error(t, m) ((void)0)
+#define obs_log(...) ((void)0)
+#define obs_log_at(...) ((void)0)
+#define obs_log_v(...) ((void)0)
+#define obs_log_set_level(l) ((void)0)
+#undef OBS_LOG_
+#define OBS_LOG_(lvl, ...) ((void)0)
+#undef OBS_LOG_ATTRS_
+#define OBS_LOG_ATTRS_(lvl, a, n, ...) ((void)0)
+#endif /* OBS_DISABLE */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* OBS_H_INCLUDED */
+
+/* ========================================================================================
+   Everything below is the implementation.
+   ======================================================================================== */
+#if defined(OBS_IMPLEMENTATION) && !defined(OBS_DISABLE)
+#ifndef OBS__IMPLEMENTATION_INCLUDED
+#define OBS__IMPLEMENTATION_INCLUDED
+
+// ============================================================================
+// >>impl:platform -- clock, threads, atomics, thread-local state, randomness
+// ============================================================================
+#include <stdlib.h>
+#include <string.h>
+#include <stdio.h>
+#include <time.h>
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+#include <fcntl.h>
+#if defined(__GLIBC__) && !defined(_POSIX_C_SOURCE)
+#error "obs.h: include obs.h (with OBS_IMPLEMENTATION) before system headers, or build with -D_POSIX_C_SOURCE=200809L"
+#endif
+
+#if defined(OBS_MALLOC) || defined(OBS_REALLOC) || defined(OBS_FREE)
+#if !defined(OBS_MALLOC) || !defined(OBS_REALLOC) || !defined(OBS_FREE)
+#error "obs.h: define all three of OBS_MALLOC, OBS_REALLOC and OBS_FREE, or none"
+#endif
+#else
+#define OBS_MALLOC(n) malloc(n)
+#define OBS_REALLOC(p, n) realloc(p, n)
+#define OBS_FREE(p) free(p)
+#endif
+#ifndef OBS_ASSERT
+#include <assert.h>
+#define OBS_ASSERT(c) assert(c)
+#endif
+
+#ifdef __cplusplus
+#define OBS__ZERO(T, x) T x = {}
+#else
+#define OBS__ZERO(T, x) T x = {0}
+#endif
+#define OBS__MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* Memory: the only door to the allocator. */
+static void *obs__alloc(size_t n) { return OBS_MALLOC(n ? n : 1); }
+static void *obs__realloc(void *p, size_t n) { return OBS_REALLOC(p, n ? n : 1); }
+static void obs__free(void *p) {
+    if (p) OBS_FREE(p);
+}
+static void *obs__calloc(size_t n) {
+    void *p = obs__alloc(n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+static char *obs__strdup(const char *s) {
+    size_t n = strlen(s ? s : "");
+    char *p = (char *)obs__alloc(n + 1);
+    if (p) memcpy(p, s ? s : "", n + 1);
+    return p;
+}
+
+/* Atomics: GCC/Clang builtins; elsewhere one process-wide mutex (correct, slow). */
+#if defined(__GNUC__) || defined(__clang__)
+#define OBS__LOAD(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define OBS__LOAD_RELAXED(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define OBS__STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define OBS__STORE_RELAXED(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define OBS__ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
+#define OBS__CAS(p, expp, v) \
+    __atomic_compare_exchange_n((p), (expp), (v), 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)
+#define OBS__FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define OBS__LIKELY(x) __builtin_expect(!!(x), 1)
+#define OBS__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+/* obs.h needs lock-free atomics on the hot path; C99 has none, so: GCC/Clang builtins. */
+#error "obs.h: this compiler has no __atomic builtins (gcc, clang and icc have them)"
+#endif
+
+/* Clocks. Span times are wall-clock (Unix epoch) but measured on the monotonic clock plus
+   an offset, so one clock read per timestamp and durations immune to wall-clock jumps; the
+   offset follows the wall clock again at every batch export (obs__clock_resync). */
+static int64_t obs__mono_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+static int64_t obs__mono_ms(void) { return obs__mono_ns() / 1000000; }
+static int64_t obs__realtime_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Thread-local storage: the compiler's where it has one, else a pthread key. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define OBS__THREAD_LOCAL thread_local
+#elif defined(__GNUC__) || defined(__clang__)
+#define OBS__THREAD_LOCAL __thread
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L && !defined(__STDC_NO_THREADS__)
+#define OBS__THREAD_LOCAL _Thread_local
+#endif
+
+/* splitmix64: fast, statistically strong enough for ids; seeded per thread from the OS. */
+static uint64_t obs__rng_next(uint64_t *state) {
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+static uint64_t obs__os_random64(void) {
+    uint64_t v = 0;
+    int fd = open("/dev/urandom", O_RDONLY);
+    if (fd >= 0) {
+        ssize_t got = read(fd, &v, sizeof v);
+        close(fd);
+        if (got == (ssize_t)sizeof v) return v;
+    }
+    /* No /dev/urandom (chroot): time, address and pid still make ids unique enough. */
+    return (uint64_t)obs__realtime_ns() ^ ((uint64_t)(uintptr_t)&v << 16) ^ (uint64_t)getpid();
+}
+
+typedef struct obs__thread {
+    pthread_t tid;
+    int started;
+} obs__thread;
+static int obs__thread_start(obs__thread *t, void *(*fn)(void *), void *arg) {
+    t->started = pthread_create(&t->tid, NULL, fn, arg) == 0;
+    return t->started;
+}
+static void obs__thread_join(obs__thread *t) {
+    if (t->started) pthread_join(t->tid, NULL);
+    t->started = 0;
+}
+/* Waits on cond until the monotonic deadline (ms); the condvar uses CLOCK_MONOTONIC. */
+static void obs__cond_init(pthread_cond_t *c) {
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+}
+static void obs__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, int64_t deadline_ms) {
+    struct timespec ts;
+    ts.tv_sec = (time_t)(deadline_ms / 1000);
+    ts.tv_nsec = (long)(deadline_ms % 1000) * 1000000;
+    pthread_cond_timedwait(c, m, &ts);
+}
+
+// ============================================================================
+// >>impl:buf -- growable byte buffer, UTF-8 helpers
+// ============================================================================
+/* On allocation failure `oom` is set and further writes are ignored; `p` is always
+   NUL-terminated once anything was written. Reset keeps the memory for reuse. */
+typedef struct obs__buf {
+    char *p;
+    size_t len, cap;
+    int oom;
+} obs__buf;
+
+static int obs__buf_reserve(obs__buf *b, size_t extra) {
+    size_t need, ncap;
+    char *np;
+    if (b->oom) return 0;
+    need = b->len + extra + 1;
+    if (need <= b->cap) return 1;
+    ncap = b->cap ? b->cap : 256;
+    while (ncap < need) ncap *= 2;
+    np = (char *)obs__realloc(b->p, ncap);
+    if (!np) {
+        b->oom = 1;
+        return 0;
+    }
+    b->p = np;
+    b->cap = ncap;
+    return 1;
+}
+static void obs__buf_put(obs__buf *b, const void *data, size_t n) {
+    if (!obs__buf_reserve(b, n)) return;
+    memcpy(b->p + b->len, data, n);
+    b->len += n;
+    b->p[b->len] = 0;
+}
+static void obs__buf_puts(obs__buf *b, const char *s) { obs__buf_put(b, s, strlen(s)); }
+static void obs__buf_putc(obs__buf *b, char c) {
+    if (OBS__LIKELY(b->len + 2 <= b->cap)) {
+        b->p[b->len++] = c;
+        b->p[b->len] = 0;
+        return;
+    }
+    obs__buf_put(b, &c, 1);
+}
+static void obs__buf_vprintf(obs__buf *b, const char *fmt, va_list ap) {
+    va_list ap2;
+    int n;
+    va_copy(ap2, ap);
+    n = vsnprintf(NULL, 0, fmt, ap2);
+    va_end(ap2);
+    if (n < 0 || !obs__buf_reserve(b, (size_t)n)) return;
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+static void obs__buf_printf(obs__buf *b, const char *fmt, ...) OBS__PRINTF(2, 3);
+static void obs__buf_printf(obs__buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    obs__buf_vprintf(b, fmt, ap);
+    va_end(ap);
+}
+static void obs__buf_reset(obs__buf *b) {
+    b->len = 0;
+    b->oom = 0;
+    if (b->cap) b->p[0] = 0;
+}
+static void obs__buf_free(obs__buf *b) {
+    obs__free(b->p);
+    b->p = NULL;
+    b->len = b->cap = 0;
+    b->oom = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when it is not one (RFC 3629:
+   no overlongs, no surrogates, nothing above U+10FFFF). */
+static size_t obs__utf8_seq(const unsigned char *s, size_t n) {
+    unsigned c = s[0];
+    size_t len, i;
+    unsigned lo = 0x80, hi = 0xBF;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4;
+    else return 0;
+    if (n < len) return 0;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+    if (s[1] < lo || s[1] > hi) return 0;
+    for (i = 2; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    }
+    return len;
+}
+
+/* The longest prefix of s[0..n) no longer than limit that does not split a UTF-8 sequence. */
+static size_t obs__utf8_cut(const char *s, size_t n, size_t limit) {
+    size_t i = limit;
+    if (n <= limit) return n;
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80) i--;
+    return i;
+}
+
+// ============================================================================
+// >>impl:propagation -- W3C traceparent / tracestate and AWS X-Ray headers
+// ============================================================================
+/* ---- propagation: W3C traceparent / tracestate and AWS X-Ray headers --------------------------
+   Pure functions over caller buffers: no allocation, no global state, safe from any thread.
+   W3C Trace Context Level 1 (Recommendation, 23 Nov 2021) plus Level 2's random flag.
+   Decisions, with the wording they rest on (section numbers are Level 1's):
+   - traceparent OWS: leading/trailing spaces and tabs are trimmed, nothing inside. The ABNF
+     (s3.2.2 `value = version "-" version-format`) has none, but "The field value does not
+     include any leading or trailing whitespace" (RFC 7230 s3.2.4) and the W3C test suite
+     (test_traceparent_ows_handling) accepts " 00-..." and "...-01\t".
+   - traceparent hex is lowercase only: s3.2.2 `HEXDIGLC ... ; lowercase hex character`;
+     s3.2.2.4 "Vendors MUST ignore the traceparent when the parent-id is invalid (for example,
+     if it contains non-lowercase hex characters)".
+   - versions (s3.2.4): `ff` is invalid; 00 is exactly 55 characters; a higher version needs
+     at least 55 and the flags "either the end of the string or a dash", so a 56th character
+     must be `-`; the rest is unread ("Vendors MUST NOT parse or assume anything about unknown
+     fields") and we send version 00.
+   - trace-flags keep the known bits only (0x01 sampled, 0x02 Level 2 random): s3.2.2.5.2
+     "Vendors MUST set those to zero"; s4.3 "Vendors will set all unparsed / unknown
+     trace-flags to 0 on outgoing requests".
+   - tracestate keys follow s3.3.1.3.1: simple-key `lcalpha 0*255(keychar)` or tenant-id
+     `(lcalpha / DIGIT) 0*240(keychar)` "@" system-id `lcalpha 0*13(keychar)`. (Level 2 drafts
+     allow `(lcalpha / DIGIT) 0*255(keychar / "@")`: only obs__ts_key_ok would change.)
+   - values (s3.3.1.3.2): 1-256 chars of 0x20-0x7E except `,` `=`, not ending in a space.
+     "Spaces and horizontal tabs surrounding list-members are ignored" (s3.3.1.1), so " k= v "
+     is k -> " v" (Level 2: "All leading spaces MUST be preserved as part of the value").
+   - empty members are skipped and not counted in the 32 ("Empty and whitespace-only list
+     members are allowed", s3.3.1.1): combining header fields makes them.
+   - an invalid member, a repeated key ("Only one entry per key is allowed", s3.3.1.4) or more
+     than 32 members discards the whole header: s4.3 "If the tracestate header cannot be parsed
+     the vendor MAY discard the entire header"; the W3C test suite expects exactly that.
+   - size (s3.3.1.5): "Vendors SHOULD propagate at least 512 characters": use buffers of
+     OBS__TRACESTATE_CAP. What does not fit is dropped as whole entries: "Entries larger than
+     128 characters long SHOULD be removed first. Then entries SHOULD be removed starting from
+     the end". Input over OBS__PROP_MAX_INPUT is rejected to bound the work.
+   - X-Ray: keys Root, Parent, Sampled are case-sensitive, in any order, with OWS around fields
+     and `=`; other fields (Self, Lineage, ...) are ignored; a repeated known key is invalid.
+     Hex is lowercase only, so one decoder serves both formats: AWS emits lowercase, and the
+     OpenTelemetry Go X-Ray propagator also decodes lowercase only (TraceIDFromHex). Root is
+     required; Parent is optional (a load balancer sends root-only headers): span_id is then
+     zero, meaning "trace id known, no parent span". Sampled=1 sets 0x01; Sampled=0, `?` (the
+     callee is asked to decide) and absent leave 0, and the parser returns 2 rather than 1 for
+     `?`/absent so the sampler may decide. OTel trace id = the 8 epoch hex + the 24 hex.
+     X-Ray has no random flag: 0x02 does not survive a trip through X-Ray. */
+
+#define OBS__TRACEPARENT_LEN 55      /* "00-" 32 "-" 16 "-" 2 */
+#define OBS__TRACESTATE_MAX_MEMBERS 32
+#define OBS__TRACESTATE_CAP 513      /* 512 characters + NUL: the propagation minimum */
+#define OBS__TRACESTATE_BIG_MEMBER 128
+#define OBS__PROP_MAX_INPUT 8192     /* longer tracestate / X-Ray values are rejected */
+#define OBS__TRACE_FLAGS_KNOWN 0x03u /* sampled | random */
+
+typedef struct obs__ctx {
+    uint8_t trace_id[16];
+    uint8_t span_id[8];
+    uint8_t flags; /* W3C trace-flags: 0x01 sampled, 0x02 random */
+} obs__ctx;
+
+/* Lowercase hex of n bytes into 2n chars; no NUL. */
+static void obs__hex_encode(const uint8_t *in, size_t n, char *out) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = "0123456789abcdef"[in[i] >> 4];
+        out[2 * i + 1] = "0123456789abcdef"[in[i] & 15];
+    }
+}
+
+static int obs__hex_nibble(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1; /* uppercase too: both headers use lowercase hex only */
+}
+
+/* Decodes n2 lowercase hex chars into n2/2 bytes; 1 ok. `out` may be partly written on error. */
+static int obs__hex_decode(const char *in, size_t n2, uint8_t *out) {
+    size_t i;
+    if (n2 % 2) return 0;
+    for (i = 0; i < n2; i += 2) {
+        int hi = obs__hex_nibble(in[i]), lo = obs__hex_nibble(in[i + 1]);
+        if (hi < 0 || lo < 0) return 0;
+        out[i / 2] = (uint8_t)((hi << 4) | lo);
+    }
+    return 1;
+}
+
+static int obs__id_is_zero(const uint8_t *id, size_t n) {
+    uint8_t acc = 0;
+    size_t i;
+    for (i = 0; i < n; i++) acc |= id[i];
+    return acc == 0;
+}
+
+static int obs__is_ows(char c) { return c == ' ' || c == '\t'; }
+
+static void obs__trim_ows(const char **s, size_t *n) {
+    while (*n && obs__is_ows(**s)) { (*s)++; (*n)--; }
+    while (*n && obs__is_ows((*s)[*n - 1])) (*n)--;
+}
+
+/* Next `sep`-separated field of s[0..n) starting at *pos, trimmed of OWS. Returns 0 once the
+   last field has been returned; an empty input yields one empty field. */
+static int obs__next_field(const char *s, size_t n, size_t *pos, char sep, const char **f,
+                           size_t *fn) {
+    const char *q;
+    if (*pos > n) return 0;
+    q = (const char *)memchr(s + *pos, sep, n - *pos);
+    *f = s + *pos;
+    *fn = q ? (size_t)(q - *f) : n - *pos;
+    *pos += *fn + 1;
+    obs__trim_ows(f, fn);
+    return 1;
+}
+
+/* ---- traceparent ---- */
+
+/* 1 when s[0..n) is a valid traceparent; fills *out. 0 leaves *out untouched. */
+static int obs__traceparent_parse(const char *s, size_t n, obs__ctx *out) {
+    obs__ctx c;
+    uint8_t version;
+    if (!s || !out) return 0;
+    obs__trim_ows(&s, &n);
+    if (n < OBS__TRACEPARENT_LEN || !obs__hex_decode(s, 2, &version) || version == 0xff) return 0;
+    if (version == 0 ? n != OBS__TRACEPARENT_LEN : (n > 55 && s[55] != '-')) return 0;
+    if (s[2] != '-' || s[35] != '-' || s[52] != '-') return 0;
+    if (!obs__hex_decode(s + 3, 32, c.trace_id) || !obs__hex_decode(s + 36, 16, c.span_id) ||
+        !obs__hex_decode(s + 53, 2, &c.flags))
+        return 0;
+    if (obs__id_is_zero(c.trace_id, 16) || obs__id_is_zero(c.span_id, 8)) return 0;
+    c.flags = (uint8_t)(c.flags & OBS__TRACE_FLAGS_KNOWN);
+    *out = c;
+    return 1;
+}
+
+/* Writes "00-<trace>-<span>-<flags>" and a NUL when len > 55; writes nothing otherwise.
+   Always returns 55, the length of the value. */
+static size_t obs__traceparent_format(const obs__ctx *c, char *buf, size_t len) {
+    uint8_t flags;
+    if (!c || !buf || len <= OBS__TRACEPARENT_LEN) return OBS__TRACEPARENT_LEN;
+    flags = (uint8_t)(c->flags & OBS__TRACE_FLAGS_KNOWN);
+    memcpy(buf, "00-", 3);
+    obs__hex_encode(c->trace_id, 16, buf + 3);
+    buf[35] = '-';
+    obs__hex_encode(c->span_id, 8, buf + 36);
+    buf[52] = '-';
+    obs__hex_encode(&flags, 1, buf + 53);
+    buf[55] = '\0';
+    return OBS__TRACEPARENT_LEN;
+}
+
+/* ---- tracestate ---- */
+
+typedef struct obs__ts_member {
+    size_t off, len, klen; /* member at s + off, `len` chars; its key is the first `klen` */
+} obs__ts_member;
+
+static int obs__ts_keychar(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+           c == '*' || c == '/';
+}
+
+/* One key part: 1..max keychars, the first a-z (or also 0-9 when digit_first). */
+static int obs__ts_id_ok(const char *p, size_t n, size_t max, int digit_first) {
+    size_t i;
+    if (n == 0 || n > max) return 0;
+    if (!((p[0] >= 'a' && p[0] <= 'z') || (digit_first && p[0] >= '0' && p[0] <= '9'))) return 0;
+    for (i = 1; i < n; i++) {
+        if (!obs__ts_keychar(p[i])) return 0;
+    }
+    return 1;
+}
+
+/* Level 1 s3.3.1.3.1: simple-key, or tenant-id "@" system-id. */
+static int obs__ts_key_ok(const char *k, size_t n) {
+    const char *at = (const char *)memchr(k, '@', n);
+    size_t t;
+    if (!at) return obs__ts_id_ok(k, n, 256, 0);
+    t = (size_t)(at - k);
+    return obs__ts_id_ok(k, t, 241, 1) && obs__ts_id_ok(at + 1, n - t - 1, 14, 0);
+}
+
+/* s3.3.1.3.2: value = 0*255(chr) nblk-chr; chr is 0x20-0x7E without ',' and '='. */
+static int obs__ts_value_ok(const char *v, size_t n) {
+    size_t i;
+    if (n == 0 || n > 256 || v[n - 1] == ' ') return 0;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c < 0x20 || c > 0x7e || c == ',' || c == '=') return 0;
+    }
+    return 1;
+}
+
+/* Index of the member whose key is k[0..kn), or count when there is none. */
+static size_t obs__ts_find(const char *s, const obs__ts_member *m, size_t count, const char *k,
+                           size_t kn) {
+    size_t i;
+    for (i = 0; i < count; i++) {
+        if (m[i].klen == kn && memcmp(s + m[i].off, k, kn) == 0) return i;
+    }
+    return count;
+}
+
+/* Splits s[0..n) into validated members (offsets into s). 0 if any member is invalid, a key
+   repeats, there are more than 32 members or the input is too long to bother with. */
+static int obs__ts_split(const char *s, size_t n, obs__ts_member *m, size_t *count) {
+    size_t pos = 0, fn;
+    const char *f, *eq;
+    *count = 0;
+    if (!s) return n == 0;
+    if (n > OBS__PROP_MAX_INPUT) return 0;
+    while (obs__next_field(s, n, &pos, ',', &f, &fn)) {
+        size_t klen;
+        if (fn == 0) continue;
+        eq = (const char *)memchr(f, '=', fn);
+        if (!eq || *count == OBS__TRACESTATE_MAX_MEMBERS) return 0;
+        klen = (size_t)(eq - f);
+        if (!obs__ts_key_ok(f, klen) || !obs__ts_value_ok(eq + 1, fn - klen - 1)) return 0;
+        if (obs__ts_find(s, m, *count, f, klen) != *count) return 0;
+        m[*count].off = (size_t)(f - s);
+        m[*count].len = fn;
+        m[*count].klen = klen;
+        (*count)++;
+    }
+    return 1;
+}
+
+/* The member to drop next (s3.3.1.5): the last kept one over 128 chars, else the last kept. */
+static size_t obs__ts_victim(const obs__ts_member *m, size_t n, const unsigned char *keep) {
+    size_t i, last = n;
+    for (i = n; i-- > 0;) {
+        if (!keep[i]) continue;
+        if (m[i].len > OBS__TRACESTATE_BIG_MEMBER) return i;
+        if (last == n) last = i;
+    }
+    return last;
+}
+
+/* Marks in keep[] the members that survive: at most max_n from the front, then dropped one by
+   one until the comma-joined length fits in budget. Returns the number kept. */
+static size_t obs__ts_fit(const obs__ts_member *m, size_t n, size_t max_n, size_t budget,
+                          unsigned char *keep) {
+    size_t i, kept = 0, used = 0;
+    for (i = 0; i < n; i++) {
+        keep[i] = (unsigned char)(i < max_n);
+        if (keep[i]) used += m[i].len + (kept++ ? 1 : 0);
+    }
+    while (kept && used > budget) {
+        size_t v = obs__ts_victim(m, n, keep);
+        keep[v] = 0;
+        used -= m[v].len + (kept-- > 1 ? 1 : 0);
+    }
+    return kept;
+}
+
+/* Writes the kept members of src comma-joined at dst; returns the length (no NUL). dst may
+   equal src: every member moves left or stays, so memmove never overwrites unread input. */
+static size_t obs__ts_emit(char *dst, const char *src, const obs__ts_member *m, size_t n,
+                           const unsigned char *keep) {
+    size_t i, w = 0;
+    for (i = 0; i < n; i++) {
+        if (!keep[i]) continue;
+        if (w) dst[w++] = ',';
+        memmove(dst + w, src + m[i].off, m[i].len);
+        w += m[i].len;
+    }
+    return w;
+}
+
+/* Validates s[0..n) and writes it normalised (no OWS, no empty members) to out, NUL-terminated,
+   dropping whole entries if it does not fit in outcap (see above). out may equal s (in place)
+   but must not otherwise overlap it. 1 valid (possibly empty); 0 invalid, out = "". */
+static int obs__tracestate_parse(const char *s, size_t n, char *out, size_t outcap) {
+    obs__ts_member m[OBS__TRACESTATE_MAX_MEMBERS];
+    unsigned char keep[OBS__TRACESTATE_MAX_MEMBERS];
+    size_t count, w;
+    if (!out || outcap == 0) return 0;
+    if (!obs__ts_split(s, n, m, &count)) {
+        out[0] = '\0';
+        return 0;
+    }
+    obs__ts_fit(m, count, OBS__TRACESTATE_MAX_MEMBERS, outcap - 1, keep);
+    w = obs__ts_emit(out, s, m, count, keep);
+    out[w] = '\0';
+    return 1;
+}
+
+/* Adds or updates key=value in the NUL-terminated tracestate ts (buffer of cap bytes), putting
+   it first (s3.5: "Modified keys SHOULD be moved to the beginning (left) of the list"). Drops
+   members from the end past 32 (Level 2: "the right-most list-member should be removed") or
+   to fit cap. The result is normalised. key and value must not point into ts.
+   1 ok; 0 (ts untouched) if key or value is invalid, ts is not a valid tracestate or not
+   terminated within cap, or key=value alone does not fit. */
+static int obs__tracestate_set(char *ts, size_t cap, const char *key, const char *value) {
+    obs__ts_member m[OBS__TRACESTATE_MAX_MEMBERS];
+    unsigned char keep[OBS__TRACESTATE_MAX_MEMBERS];
+    const char *z;
+    size_t klen, vlen, need, count, at, budget, w, sep;
+    if (!ts || !key || !value || !(z = (const char *)memchr(ts, '\0', cap))) return 0;
+    klen = strlen(key);
+    vlen = strlen(value);
+    need = klen + 1 + vlen;
+    if (!obs__ts_key_ok(key, klen) || !obs__ts_value_ok(value, vlen) || need >= cap) return 0;
+    if (!obs__ts_split(ts, (size_t)(z - ts), m, &count)) return 0;
+    at = obs__ts_find(ts, m, count, key, klen);
+    if (at < count) {
+        memmove(m + at, m + at + 1, (count - at - 1) * sizeof m[0]);
+        count--;
+    }
+    /* the survivors share cap with the new member, its comma and the NUL */
+    budget = cap > need + 1 ? cap - need - 2 : 0;
+    obs__ts_fit(m, count, OBS__TRACESTATE_MAX_MEMBERS - 1, budget, keep);
+    w = obs__ts_emit(ts, ts, m, count, keep);
+    sep = w ? 1 : 0;
+    memmove(ts + need + sep, ts, w);
+    memcpy(ts, key, klen);
+    ts[klen] = '=';
+    memcpy(ts + klen + 1, value, vlen);
+    if (sep) ts[need] = ',';
+    ts[need + sep + w] = '\0';
+    return 1;
+}
+
+/* ---- AWS X-Ray: X-Amzn-Trace-Id ---- */
+
+static int obs__str_is(const char *p, size_t n, const char *lit) {
+    return n == strlen(lit) && memcmp(p, lit, n) == 0;
+}
+
+/* "1-" 8 hex "-" 24 hex; the OTel trace id is the 8 epoch hex followed by the 24. */
+static int obs__xray_root(const char *v, size_t n, uint8_t *tid) {
+    return n == 35 && v[0] == '1' && v[1] == '-' && v[10] == '-' &&
+           obs__hex_decode(v + 2, 8, tid) && obs__hex_decode(v + 11, 24, tid + 4) &&
+           !obs__id_is_zero(tid, 16);
+}
+
+static int obs__xray_sampled(const char *v, size_t n, obs__ctx *c, int *decided) {
+    if (n != 1 || (v[0] != '0' && v[0] != '1' && v[0] != '?')) return 0;
+    c->flags = (uint8_t)(v[0] == '1');
+    *decided = v[0] != '?';
+    return 1;
+}
+
+/* Applies one field to c: returns the field's bit (1 Root, 2 Parent, 4 Sampled), 0 for a field
+   we ignore, -1 for a known field with a bad value. */
+static int obs__xray_field(const char *f, size_t fn, obs__ctx *c, int *decided) {
+    const char *eq = (const char *)memchr(f, '=', fn), *k = f, *v;
+    size_t kn, vn;
+    if (!eq) return 0;
+    kn = (size_t)(eq - f);
+    v = eq + 1;
+    vn = fn - kn - 1;
+    obs__trim_ows(&k, &kn);
+    obs__trim_ows(&v, &vn);
+    if (obs__str_is(k, kn, "Root")) return obs__xray_root(v, vn, c->trace_id) ? 1 : -1;
+    if (obs__str_is(k, kn, "Parent")) {
+        return vn == 16 && obs__hex_decode(v, 16, c->span_id) && !obs__id_is_zero(c->span_id, 8)
+                   ? 2 : -1;
+    }
+    if (obs__str_is(k, kn, "Sampled")) return obs__xray_sampled(v, vn, c, decided) ? 4 : -1;
+    return 0;
+}
+
+/* Parses an X-Amzn-Trace-Id value. Returns 1 valid with a sampling decision (Sampled=0|1),
+   2 valid without one (Sampled=? or absent: flags 0, let the sampler decide), 0 invalid
+   (*out untouched). Without Parent, span_id is all zero: trace known, no parent span. */
+static int obs__xray_parse(const char *s, size_t n, obs__ctx *out) {
+    obs__ctx c;
+    size_t pos = 0, fn;
+    const char *f;
+    int seen = 0, decided = 0;
+    if (!s || !out || n > OBS__PROP_MAX_INPUT) return 0;
+    memset(&c, 0, sizeof c);
+    while (obs__next_field(s, n, &pos, ';', &f, &fn)) {
+        int bit = obs__xray_field(f, fn, &c, &decided);
+        if (bit < 0 || (seen & bit)) return 0;
+        seen |= bit;
+    }
+    if (!(seen & 1)) return 0;
+    *out = c;
+    return decided ? 1 : 2;
+}
+
+/* Writes "Root=1-<8>-<24>;Parent=<16>;Sampled=0|1" (no Parent when span_id is zero) and a NUL
+   when len is larger than the value; writes nothing otherwise. Returns the value's length:
+   74, or 50 without Parent; 0 when c or buf is NULL. */
+static size_t obs__xray_format(const obs__ctx *c, char *buf, size_t len) {
+    int parent;
+    size_t need, w = 40;
+    if (!c || !buf) return 0;
+    parent = !obs__id_is_zero(c->span_id, 8);
+    need = parent ? 74 : 50;
+    if (len <= need) return need;
+    memcpy(buf, "Root=1-", 7);
+    obs__hex_encode(c->trace_id, 4, buf + 7);
+    buf[15] = '-';
+    obs__hex_encode(c->trace_id + 4, 12, buf + 16);
+    if (parent) {
+        memcpy(buf + w, ";Parent=", 8);
+        obs__hex_encode(c->span_id, 8, buf + w + 8);
+        w += 24;
+    }
+    memcpy(buf + w, ";Sampled=", 9);
+    buf[w + 9] = (c->flags & 0x01) ? '1' : '0';
+    buf[w + 10] = '\0';
+    return need;
+}
+
+// ============================================================================
+// >>impl:state -- the one global, thread-local blocks, counters, diagnostics
+// ============================================================================
+#define OBS__TLS_CACHE 32  /* free items a thread keeps for itself, per pool */
+#define OBS__STACK_MAX 64  /* depth of the current-span stack per thread */
+#define OBS__MAX_PROCS 8   /* processors per signal */
+#define OBS__MSG_MAX 4096  /* longest log message, bytes with the NUL */
+
+enum { OBS__SPANS = 0, OBS__LOGS = 1 };
+
+/* Counters. The first OBS__C_THREAD ones are bumped on the caller's thread: each thread
+   owns its copy (no shared cache line on the hot path) and obs_get_stats adds them up. */
+enum {
+    OBS__C_STARTED,
+    OBS__C_UNSAMPLED,
+    OBS__C_ENDED,
+    OBS__C_LOGS,
+    OBS__C_SPAN_DROP_QUEUE,
+    OBS__C_LOG_DROP_QUEUE,
+    OBS__C_ATTR_DROP,
+    OBS__C_THREAD,
+    OBS__C_SPAN_EXPORTED = OBS__C_THREAD,
+    OBS__C_SPAN_DROP_EXPORT,
+    OBS__C_SPAN_REJECTED,
+    OBS__C_LOG_EXPORTED,
+    OBS__C_LOG_DROP_EXPORT,
+    OBS__C_LOG_REJECTED,
+    OBS__C_REQUESTS,
+    OBS__C_RETRIES,
+    OBS__C_COUNT
+};
+
+/* A bounded lock-free MPMC queue of pointers (D. Vyukov's design): one CAS per push or pop,
+   producers never wait for each other or for the consumer. */
+typedef struct obs__cell {
+    uint64_t seq;
+    void *data;
+} obs__cell;
+typedef struct obs__ring {
+    obs__cell *cells;
+    uint64_t mask;
+    char pad0[48];
+    uint64_t enq; /* own cache lines: producers and consumers do not share one */
+    char pad1[56];
+    uint64_t deq;
+    char pad2[56];
+} obs__ring;
+
+/* Spans and log records live in pools: allocated in slabs on demand, recycled forever, freed
+   at shutdown. So memory stays valid for stale references, and a warmed-up program does not
+   allocate. */
+typedef struct obs__slab {
+    struct obs__slab *next;
+} obs__slab;
+typedef struct obs__pool {
+    obs__ring free;
+    size_t item_size;
+    size_t allocated, max_items;
+    obs__slab *slabs;
+    void (*release)(void *item); /* frees what an item grew (arrays, arena blocks) */
+} obs__pool;
+
+typedef struct obs__ref {
+    obs_span *span;
+    uint32_t gen;
+} obs__ref;
+
+/* Per-thread state. Blocks are kept on a list for stats and reused after a thread exits. */
+typedef struct obs__tls {
+    uint32_t gen;        /* obs__g.gen when set up: a new obs_init invalidates it */
+    uint32_t fork_epoch; /* reseed the generator in a forked child */
+    uint64_t rng;
+    int depth;
+    obs__ref stack[OBS__STACK_MAX];
+    int ncache[2];
+    void *cache[2][OBS__TLS_CACHE];
+    uint64_t counters[OBS__C_THREAD];
+    int in_use;
+    struct obs__tls *next;
+} obs__tls;
+
+#define OBS__ARENA_INLINE 256
+#define OBS__BLOCK_MIN 2048
+#define OBS__BLOCK_KEEP (64 * 1024) /* bigger blocks are freed at reuse, not kept */
+#define OBS__ARENA_MAX (1024 * 1024) /* bytes one span or record may copy; more: dropped */
+
+typedef struct obs__block {
+    struct obs__block *next;
+    size_t cap;
+} obs__block;
+
+/* Strings and arrays an item copies. Pointers into it stay valid until the item is reused
+   (blocks never move), so obs_attr can point straight into it. */
+typedef struct obs__arena {
+    char *cur;
+    size_t left, total;
+    obs__block *blocks; /* kept for reuse */
+    obs__block *next;   /* the next kept block not used since reset */
+    char first[OBS__ARENA_INLINE];
+} obs__arena;
+
+/* An attribute list; `v` grows on the heap and is kept across reuse. */
+typedef struct obs__attrs {
+    obs_attr *v;
+    uint32_t n, cap, dropped;
+} obs__attrs;
+
+struct obs_tracer {
+    obs_scope scope;
+    struct obs_tracer *next;
+};
+
+typedef struct obs__sampler {
+    obs_sampler_kind kind;
+    uint64_t threshold; /* ratio samplers: sample when the trace id's low 56 bits >= this */
+} obs__sampler;
+
+typedef struct obs__limits {
+    size_t value_len; /* SIZE_MAX: none */
+    uint32_t attrs, events, links, event_attrs, link_attrs;
+} obs__limits;
+
+typedef struct obs__proc obs__proc;
+
+typedef struct obs__state {
+    int running; /* atomic: 1 between obs_init and obs_shutdown */
+    uint32_t gen;
+    uint32_t fork_epoch;
+    int diag_level; /* 1 error, 2 warn, 3 info, 4 debug */
+    int64_t clock_offset; /* wall - monotonic, ns; atomic */
+    uint64_t seed;
+    obs__limits limits;
+    obs__sampler sampler;
+    obs__pool pools[2];
+    obs__proc *procs[2][OBS__MAX_PROCS];
+    int nprocs[2];
+    pthread_mutex_t lock; /* tracers, thread blocks: never taken on the hot path */
+    obs_tracer *tracers;
+    obs__tls *threads;
+    pthread_key_t tls_key;
+    int tls_key_ok;
+    obs_attr *resource;
+    size_t n_resource;
+    obs__attrs res;   /* the resource's list and its copies */
+    obs__arena *res_arena;
+    obs_scope log_scope;
+    obs_exporter *owned[2 * OBS__MAX_PROCS]; /* built-in exporters to free at shutdown */
+    int n_owned;
+    uint64_t counters[OBS__C_COUNT]; /* exporter-side counts and those of exited threads */
+} obs__state;
+
+static obs__state obs__g;
+static pthread_mutex_t obs__init_lock = PTHREAD_MUTEX_INITIALIZER;
+#ifndef OBS_STATIC
+int obs__log_threshold = OBS_LEVEL_OFF;
+#endif
+#ifdef OBS__THREAD_LOCAL
+static OBS__THREAD_LOCAL obs__tls *obs__tls_ptr;
+#endif
+
+static void obs__diag(int level, const char *fmt, ...) OBS__PRINTF(2, 3);
+/* Self-diagnostics to stderr, never through obs_log (no recursion). Callers never pass
+   secrets (header values). */
+static void obs__diag(int level, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    static const char *const names[] = {"", "error", "warn", "info", "debug"};
+    if (level > obs__g.diag_level) return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "obs: %s: %s\n", names[level < 1 ? 1 : level > 4 ? 4 : level], msg);
+}
+
+static void obs__count_global(int c, uint64_t n) { OBS__ADD(&obs__g.counters[c], n); }
+static void obs__count(obs__tls *t, int c) {
+    /* Only the owning thread writes its counter: a relaxed store, not a locked add. */
+    OBS__STORE_RELAXED(&t->counters[c], t->counters[c] + 1);
+}
+
+static void obs__pool_put(int pool, void *item);
+static void obs__tls_exit(void *arg) {
+    obs__tls *t = (obs__tls *)arg;
+    int p, i, c;
+    if (!t || t->gen != obs__g.gen || !OBS__LOAD(&obs__g.running)) return;
+    pthread_mutex_lock(&obs__g.lock);
+    for (c = 0; c < OBS__C_THREAD; c++) {
+        obs__count_global(c, t->counters[c]);
+        OBS__STORE_RELAXED(&t->counters[c], (uint64_t)0);
+    }
+    t->in_use = 0;
+    pthread_mutex_unlock(&obs__g.lock);
+    for (p = 0; p < 2; p++) {
+        for (i = 0; i < t->ncache[p]; i++) obs__pool_put(p, t->cache[p][i]);
+        t->ncache[p] = 0;
+    }
+}
+
+/* Finds or makes this thread's block: the slow path, once per thread (and per obs_init). */
+static obs__tls *obs__tls_setup(void) {
+    obs__tls *t;
+    pthread_mutex_lock(&obs__g.lock);
+    for (t = obs__g.threads; t && t->in_use; t = t->next) {
+    }
+    if (!t) {
+        t = (obs__tls *)obs__calloc(sizeof *t);
+        if (t) {
+            t->next = obs__g.threads;
+            obs__g.threads = t;
+        }
+    }
+    if (t) {
+        uint64_t mix = obs__g.seed ^ (uint64_t)(uintptr_t)t ^ ((uint64_t)getpid() << 32);
+        t->in_use = 1;
+        t->gen = obs__g.gen;
+        t->fork_epoch = obs__g.fork_epoch;
+        t->depth = 0;
+        t->ncache[0] = t->ncache[1] = 0;
+        t->rng = obs__rng_next(&mix) ^ obs__os_random64();
+        if (obs__g.tls_key_ok) pthread_setspecific(obs__g.tls_key, t);
+    }
+    pthread_mutex_unlock(&obs__g.lock);
+#ifdef OBS__THREAD_LOCAL
+    obs__tls_ptr = t;
+#endif
+    return t;
+}
+
+static obs__tls *obs__tls_get(void) {
+#ifdef OBS__THREAD_LOCAL
+    obs__tls *t = obs__tls_ptr;
+#else
+    obs__tls *t = obs__g.tls_key_ok ? (obs__tls *)pthread_getspecific(obs__g.tls_key) : NULL;
+#endif
+    if (OBS__LIKELY(t && t->gen == obs__g.gen)) {
+        if (OBS__UNLIKELY(t->fork_epoch != OBS__LOAD_RELAXED(&obs__g.fork_epoch))) {
+            /* A forked child must not repeat its parent's ids. */
+            t->rng ^= obs__os_random64() ^ ((uint64_t)getpid() << 20);
+            t->fork_epoch = obs__g.fork_epoch;
+        }
+        return t;
+    }
+    return obs__tls_setup();
+}
+
+/* Wall-clock time in Unix ns from one monotonic read. */
+static int64_t obs__now_ns(void) {
+    return obs__mono_ns() + OBS__LOAD_RELAXED(&obs__g.clock_offset);
+}
+static void obs__clock_resync(void) {
+    int64_t mono = obs__mono_ns(), wall = obs__realtime_ns();
+    int64_t mono2 = obs__mono_ns();
+    OBS__STORE_RELAXED(&obs__g.clock_offset, wall - (mono + (mono2 - mono) / 2));
+}
+
+// ============================================================================
+// >>impl:json -- JSON text: strings for any bytes, numbers, hex ids
+// ============================================================================
+static void obs__hex_put(obs__buf *b, const uint8_t *id, size_t n) {
+    if (!obs__buf_reserve(b, 2 * n)) return;
+    obs__hex_encode(id, n, b->p + b->len);
+    b->len += 2 * n;
+    b->p[b->len] = 0;
+}
+
+/* Appends s[0..n) as a JSON string. Invalid UTF-8 becomes U+FFFD and control characters
+   are escaped, so the output is valid JSON and valid UTF-8 whatever the input bytes. */
+static void obs__json_str(obs__buf *b, const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, run = 0;
+    obs__buf_putc(b, '"');
+    while (i < n) {
+        unsigned c = u[i];
+        size_t len = c >= 0x20 && c < 0x80 && c != '"' && c != '\\' ? 1 : 0;
+        if (len) { /* plain ASCII: batch the copy */
+            run++;
+            i++;
+            continue;
+        }
+        obs__buf_put(b, s + i - run, run);
+        run = 0;
+        if (c >= 0x80 && (len = obs__utf8_seq(u + i, n - i)) != 0) {
+            obs__buf_put(b, s + i, len);
+            i += len;
+            continue;
+        }
+        i++;
+        if (c >= 0x80) obs__buf_puts(b, "\xEF\xBF\xBD");
+        else if (c == '"') obs__buf_puts(b, "\\\"");
+        else if (c == '\\') obs__buf_puts(b, "\\\\");
+        else if (c == '\n') obs__buf_puts(b, "\\n");
+        else if (c == '\r') obs__buf_puts(b, "\\r");
+        else if (c == '\t') obs__buf_puts(b, "\\t");
+        else obs__buf_printf(b, "\\u%04x", c);
+    }
+    obs__buf_put(b, s + i - run, run);
+    obs__buf_putc(b, '"');
+}
+static void obs__json_cstr(obs__buf *b, const char *s) { obs__json_str(b, s ? s : "", s ? strlen(s) : 0); }
+
+/* Decimal without printf: timestamps are written three times per span. */
+static void obs__buf_u64(obs__buf *b, uint64_t v) {
+    char tmp[20];
+    size_t n = 0;
+    do {
+        tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    obs__buf_put(b, tmp + sizeof tmp - n, n);
+}
+static void obs__json_i64(obs__buf *b, int64_t v) {
+    if (v < 0) {
+        obs__buf_putc(b, '-');
+        obs__buf_u64(b, (uint64_t)0 - (uint64_t)v);
+        return;
+    }
+    obs__buf_u64(b, (uint64_t)v);
+}
+
+/* A double as JSON: NaN and infinities have no JSON number, so they go as the proto3 JSON
+   strings "NaN", "Infinity", "-Infinity". %.17g round-trips every double. */
+static void obs__json_double(obs__buf *b, double d) {
+    if (d != d) obs__buf_puts(b, "\"NaN\"");
+    else if (d > 1.7976931348623157e308) obs__buf_puts(b, "\"Infinity\"");
+    else if (d < -1.7976931348623157e308) obs__buf_puts(b, "\"-Infinity\"");
+    else obs__buf_printf(b, "%.17g", d);
+}
+
+// ============================================================================
+// >>impl:attr -- per-item arena and attribute lists (copied, limited, reused)
+// ============================================================================
+static void obs__arena_reset(obs__arena *a) {
+    obs__block **pp = &a->blocks;
+    while (*pp) { /* keep the small blocks, free a rare huge one */
+        obs__block *b = *pp;
+        if (b->cap > OBS__BLOCK_KEEP) {
+            *pp = b->next;
+            obs__free(b);
+        } else {
+            pp = &b->next;
+        }
+    }
+    a->cur = a->first;
+    a->left = sizeof a->first;
+    a->total = 0;
+    a->next = a->blocks;
+}
+static void obs__arena_free(obs__arena *a) {
+    while (a->blocks) {
+        obs__block *b = a->blocks;
+        a->blocks = b->next;
+        obs__free(b);
+    }
+    a->next = NULL;
+}
+static char *obs__arena_grow(obs__arena *a, size_t n) {
+    obs__block *b;
+    if (a->total + n > OBS__ARENA_MAX) return NULL;
+    while (a->next && a->next->cap < n) a->next = a->next->next;
+    if (a->next) {
+        b = a->next;
+        a->next = b->next;
+    } else {
+        size_t cap = n > OBS__BLOCK_MIN ? n : OBS__BLOCK_MIN;
+        b = (obs__block *)obs__alloc(sizeof(obs__block) + cap);
+        if (!b) return NULL;
+        b->cap = cap;
+        b->next = a->blocks;
+        a->blocks = b;
+    }
+    a->cur = (char *)(b + 1);
+    a->left = b->cap;
+    return a->cur;
+}
+/* n bytes aligned for any scalar (arrays of int64 and double live here too). */
+static char *obs__arena_alloc(obs__arena *a, size_t n) {
+    char *p;
+    size_t pad = (size_t)(-(uintptr_t)a->cur & 7);
+    if (OBS__UNLIKELY(n + pad > a->left)) {
+        if (!obs__arena_grow(a, n)) return NULL;
+        pad = 0;
+    }
+    p = a->cur + pad;
+    a->cur = p + n;
+    a->left -= n + pad;
+    a->total += n + pad;
+    return p;
+}
+static const char *obs__arena_str(obs__arena *a, const char *s, size_t n) {
+    char *p = obs__arena_alloc(a, n + 1);
+    if (!p) return NULL;
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+static int obs__vec_grow(void **v, uint32_t *cap, size_t elem) {
+    uint32_t ncap = *cap ? *cap * 2 : 8;
+    void *nv = obs__realloc(*v, (size_t)ncap * elem);
+    if (!nv) return 0;
+    *v = nv;
+    *cap = ncap;
+    return 1;
+}
+
+/* Copies a string value into the arena, cut at the value length limit on a UTF-8 boundary. */
+static const char *obs__copy_value(obs__arena *a, const char *s, size_t n, size_t *out_n) {
+    size_t lim = obs__g.limits.value_len;
+    if (n > lim) n = obs__utf8_cut(s, n, lim);
+    *out_n = n;
+    return obs__arena_str(a, s, n);
+}
+
+/* Copies src's value (not its key) into dst; 0 when the arena is full. */
+static int obs__attr_copy_value(obs__arena *a, obs_attr *dst, const obs_attr *src) {
+    size_t i, esz;
+    dst->type = src->type;
+    dst->n = src->n;
+    switch (src->type) {
+    case OBS_ATTR_STRING:
+        dst->v.s = obs__copy_value(a, src->v.s ? src->v.s : "", src->v.s ? src->n : 0, &dst->n);
+        return dst->v.s != NULL;
+    case OBS_ATTR_BOOL: case OBS_ATTR_INT: case OBS_ATTR_DOUBLE:
+        dst->v = src->v;
+        return 1;
+    case OBS_ATTR_STRING_ARRAY: {
+        const char **arr = (const char **)(void *)obs__arena_alloc(a, src->n * sizeof(char *) + 1);
+        if (!arr) return 0;
+        for (i = 0; i < src->n; i++) {
+            const char *e = src->v.sa[i] ? src->v.sa[i] : "";
+            size_t len;
+            if (!(arr[i] = obs__copy_value(a, e, strlen(e), &len))) return 0;
+        }
+        dst->v.sa = arr;
+        return 1;
+    }
+    case OBS_ATTR_BOOL_ARRAY: case OBS_ATTR_INT_ARRAY: case OBS_ATTR_DOUBLE_ARRAY: {
+        char *arr;
+        esz = src->type == OBS_ATTR_BOOL_ARRAY ? sizeof(int) : 8;
+        if (!(arr = obs__arena_alloc(a, src->n * esz + 1))) return 0;
+        if (src->n) memcpy(arr, (const void *)src->v.ia, src->n * esz);
+        dst->v.ia = (const int64_t *)(void *)arr;
+        return 1;
+    }
+    }
+    return 0;
+}
+
+/* Sets key=value in list l (its part from index `from`: an event's or link's own attributes):
+   replaces a value with the same key, else appends within limit.
+   Returns 0 (and counts) when the attribute was dropped. */
+static int obs__attrs_set(obs__attrs *l, uint32_t from, obs__arena *a, uint32_t limit,
+                          const obs_attr *src) {
+    uint32_t i;
+    obs_attr *dst;
+    obs_attr tmp;
+    if (!src->key || !src->key[0]) return 0; /* OTLP keys are non-empty */
+    for (i = from; i < l->n; i++) {
+        if (strcmp(l->v[i].key, src->key) == 0) break;
+    }
+    if (i == l->n && (l->n - from >= limit || (l->n == l->cap &&
+                                        !obs__vec_grow((void **)&l->v, &l->cap, sizeof(obs_attr))))) {
+        l->dropped++;
+        return 0;
+    }
+    /* Copy into tmp first: a full arena must not leave half a value behind. */
+    tmp.key = i < l->n ? l->v[i].key : obs__arena_str(a, src->key, strlen(src->key));
+    if (!tmp.key || !obs__attr_copy_value(a, &tmp, src)) {
+        l->dropped++;
+        return 0;
+    }
+    dst = &l->v[i];
+    *dst = tmp;
+    l->n += i == l->n;
+    return 1;
+}
+
+OBSDEF const obs_attr *obs_attr_find(const obs_attr *attrs, size_t n, const char *key) {
+    size_t i;
+    for (i = 0; attrs && key && i < n; i++) {
+        if (strcmp(attrs[i].key, key) == 0) return &attrs[i];
+    }
+    return NULL;
+}
+
+// ============================================================================
+// >>impl:context -- ids, the current-span stack, W3C traceparent
+// ============================================================================
+/* The remote or parent tracestate, copied into the span (it must outlive the parent). */
+static const char *obs__copy_tracestate(obs__arena *a, const char *ts) {
+    return obs__arena_str(a, ts, strlen(ts));
+}
+
+static void obs__random_id(obs__tls *t, uint8_t *id, size_t n) {
+    size_t i;
+    for (;;) {
+        for (i = 0; i < n; i += 8) {
+            uint64_t r = obs__rng_next(&t->rng);
+            memcpy(id + i, &r, n - i < 8 ? n - i : 8);
+        }
+        for (i = 0; i < n && !id[i]; i++) {
+        }
+        if (i < n) return; /* all-zero ids are invalid: draw again */
+    }
+}
+
+static uint32_t obs__gen_of(const obs_span *s);
+/* The current span: the top of this thread's stack, skipping spans that have ended. */
+static obs_span *obs__current(obs__tls *t) {
+    while (t->depth > 0) {
+        const obs__ref *r = &t->stack[t->depth - 1];
+        if (obs__gen_of(r->span) == r->gen) return r->span;
+        t->depth--;
+    }
+    return NULL;
+}
+static void obs__push_current(obs__tls *t, obs_span *s) {
+    if (t->depth < OBS__STACK_MAX) {
+        t->stack[t->depth].span = s;
+        t->stack[t->depth].gen = obs__gen_of(s);
+        t->depth++;
+    }
+}
+static void obs__pop_current(obs__tls *t, obs_span *s) {
+    if (t->depth > 0 && t->stack[t->depth - 1].span == s &&
+        t->stack[t->depth - 1].gen == obs__gen_of(s)) {
+        t->depth--;
+    }
+}
+
+// ============================================================================
+// >>impl:sampler -- the spec's samplers
+// ============================================================================
+/* Ratio samplers compare the trace id's right-most 56 bits with a threshold, as the spec's
+   probability sampling does: W3C Level 2 puts the randomness there, and X-Ray-style ids
+   start with a timestamp. */
+static uint64_t obs__ratio_threshold(double ratio) {
+    if (!(ratio > 0.0)) return (uint64_t)1 << 56; /* never: no 56-bit value reaches it */
+    if (ratio >= 1.0) return 0;
+    return (uint64_t)((1.0 - ratio) * 72057594037927936.0); /* 2^56 */
+}
+static int obs__ratio_sample(const obs__sampler *sm, const uint8_t *trace_id) {
+    uint64_t r = 0;
+    int i;
+    for (i = 9; i < 16; i++) r = (r << 8) | trace_id[i];
+    return r >= sm->threshold;
+}
+/* has_parent/parent_sampled describe the parent context (local or remote). */
+static int obs__sample(const obs__sampler *sm, int has_parent, int parent_sampled,
+                       const uint8_t *trace_id) {
+    switch (sm->kind) {
+    case OBS_SAMPLER_ALWAYS_ON: return 1;
+    case OBS_SAMPLER_ALWAYS_OFF: return 0;
+    case OBS_SAMPLER_TRACEIDRATIO: return obs__ratio_sample(sm, trace_id);
+    case OBS_SAMPLER_PARENTBASED_ALWAYS_OFF: return has_parent && parent_sampled;
+    case OBS_SAMPLER_PARENTBASED_TRACEIDRATIO:
+        return has_parent ? parent_sampled : obs__ratio_sample(sm, trace_id);
+    default: return has_parent ? parent_sampled : 1;
+    }
+}
+
+// ============================================================================
+// >>impl:pool -- lock-free queues and item pools
+// ============================================================================
+static int obs__ring_init(obs__ring *r, size_t min_cap) {
+    size_t cap = 2, i;
+    while (cap < min_cap) cap *= 2;
+    r->cells = (obs__cell *)obs__alloc(cap * sizeof(obs__cell));
+    if (!r->cells) return 0;
+    for (i = 0; i < cap; i++) r->cells[i].seq = i;
+    r->mask = cap - 1;
+    r->enq = r->deq = 0;
+    return 1;
+}
+static void obs__ring_free(obs__ring *r) {
+    obs__free(r->cells);
+    r->cells = NULL;
+}
+static int obs__ring_push(obs__ring *r, void *item) {
+    uint64_t pos = OBS__LOAD_RELAXED(&r->enq);
+    for (;;) {
+        obs__cell *c = &r->cells[pos & r->mask];
+        int64_t dif = (int64_t)(OBS__LOAD(&c->seq) - pos);
+        if (dif == 0) {
+            if (OBS__CAS(&r->enq, &pos, pos + 1)) {
+                c->data = item;
+                OBS__STORE(&c->seq, pos + 1);
+                return 1;
+            }
+        } else if (dif < 0) {
+            return 0; /* full */
+        } else {
+            pos = OBS__LOAD_RELAXED(&r->enq);
+        }
+    }
+}
+static void *obs__ring_pop(obs__ring *r) {
+    uint64_t pos = OBS__LOAD_RELAXED(&r->deq);
+    for (;;) {
+        obs__cell *c = &r->cells[pos & r->mask];
+        int64_t dif = (int64_t)(OBS__LOAD(&c->seq) - (pos + 1));
+        if (dif == 0) {
+            if (OBS__CAS(&r->deq, &pos, pos + 1)) {
+                void *item = c->data;
+                OBS__STORE(&c->seq, pos + r->mask + 1);
+                return item;
+            }
+        } else if (dif < 0) {
+            return NULL; /* empty (or the next push not finished yet) */
+        } else {
+            pos = OBS__LOAD_RELAXED(&r->deq);
+        }
+    }
+}
+static uint64_t obs__ring_size(obs__ring *r) {
+    return OBS__LOAD_RELAXED(&r->enq) - OBS__LOAD_RELAXED(&r->deq);
+}
+
+#define OBS__SLAB_ITEMS 32
+/* Items sit on their own cache lines (no false sharing between threads' spans). */
+static void *obs__slab_item(const obs__pool *p, obs__slab *s, size_t i) {
+    uintptr_t base = ((uintptr_t)(s + 1) + 63) & ~(uintptr_t)63;
+    return (char *)base + i * p->item_size;
+}
+static int obs__pool_init(obs__pool *p, size_t item_size, size_t max_items,
+                          void (*release)(void *)) {
+    p->item_size = (item_size + 63) & ~(size_t)63; /* a cache line each: no false sharing */
+    p->max_items = max_items;
+    p->allocated = 0;
+    p->slabs = NULL;
+    p->release = release;
+    return obs__ring_init(&p->free, max_items);
+}
+/* Frees every item's growth, then the slabs. Only at shutdown, when no thread uses them. */
+static void obs__pool_free(obs__pool *p) {
+    while (p->slabs) {
+        obs__slab *s = p->slabs;
+        size_t i;
+        p->slabs = s->next;
+        for (i = 0; i < OBS__SLAB_ITEMS; i++) p->release(obs__slab_item(p, s, i));
+        obs__free(s);
+    }
+    obs__ring_free(&p->free);
+}
+/* Slow path: a new slab of zeroed items (under the global lock; bounded by max_items). */
+static void *obs__pool_grow(int pool, obs__tls *t) {
+    obs__pool *p = &obs__g.pools[pool];
+    obs__slab *s = NULL;
+    size_t i;
+    pthread_mutex_lock(&obs__g.lock);
+    if (p->allocated + OBS__SLAB_ITEMS <= p->max_items) {
+        s = (obs__slab *)obs__calloc(sizeof(obs__slab) + 64 + OBS__SLAB_ITEMS * p->item_size);
+        if (s) {
+            s->next = p->slabs;
+            p->slabs = s;
+            p->allocated += OBS__SLAB_ITEMS;
+        }
+    }
+    pthread_mutex_unlock(&obs__g.lock);
+    if (!s) return NULL;
+    for (i = 1; i < OBS__SLAB_ITEMS; i++) {
+        void *item = obs__slab_item(p, s, i);
+        if (t->ncache[pool] < OBS__TLS_CACHE) t->cache[pool][t->ncache[pool]++] = item;
+        else obs__ring_push(&p->free, item);
+    }
+    return obs__slab_item(p, s, 0);
+}
+static void *obs__pool_get(int pool, obs__tls *t) {
+    void *item;
+    if (OBS__LIKELY(t->ncache[pool] > 0)) return t->cache[pool][--t->ncache[pool]];
+    item = obs__ring_pop(&obs__g.pools[pool].free);
+    return item ? item : obs__pool_grow(pool, t);
+}
+static void obs__pool_put(int pool, void *item) {
+    /* The free ring holds max_items, so every item ever allocated fits. */
+    obs__ring_push(&obs__g.pools[pool].free, item);
+}
+static void obs__pool_put_local(int pool, obs__tls *t, void *item) {
+    if (t->ncache[pool] < OBS__TLS_CACHE) t->cache[pool][t->ncache[pool]++] = item;
+    else obs__pool_put(pool, item);
+}
+
+// ============================================================================
+// >>impl:span -- starting, decorating and ending spans
+// ============================================================================
+/* What spans and log records share: the pool's bookkeeping. */
+typedef struct obs__item {
+    uint32_t gen;   /* bumped when the item ends: stale references see a new value */
+    int32_t refs;   /* processors still holding it */
+    uint8_t recording, ended;
+} obs__item;
+
+struct obs_span {
+    obs__item h;
+    obs_span_data d; /* what exporters see */
+    obs__attrs attrs, eattrs, lattrs;
+    obs_event *events;
+    uint32_t n_events, cap_events;
+    obs_link *links;
+    uint32_t n_links, cap_links;
+    obs__arena arena;
+};
+
+/* The exporter's view of an item (the same offset for spans and log records). */
+#define OBS__VIEW(item) ((const void *)((const char *)(item) + offsetof(struct obs_span, d)))
+
+static uint32_t obs__gen_of(const obs_span *s) { return OBS__LOAD(&s->h.gen); }
+
+static void obs__span_release_mem(void *item) {
+    obs_span *s = (obs_span *)item;
+    obs__free(s->attrs.v);
+    obs__free(s->eattrs.v);
+    obs__free(s->lattrs.v);
+    obs__free(s->events);
+    obs__free(s->links);
+    obs__arena_free(&s->arena);
+}
+
+static void obs__dispatch(int sig, obs__tls *t, obs__item *item);
+
+static int obs__span_ok(const obs_span *s) { return s && s->h.recording && !s->h.ended; }
+
+static void obs__span_set(obs_span *s, const obs_attr *a) {
+    if (!obs__span_ok(s)) return;
+    if (!obs__attrs_set(&s->attrs, 0, &s->arena, obs__g.limits.attrs, a)) {
+        obs__tls *t = obs__tls_get();
+        if (t) obs__count(t, OBS__C_ATTR_DROP);
+    }
+}
+
+/* Copies attributes into list l as one event's or link's own; returns how many it kept. */
+static size_t obs__attrs_add_group(obs_span *s, obs__attrs *l, const obs_attr *attrs, size_t n,
+                                   uint32_t *dropped) {
+    uint32_t from = l->n, before = l->dropped;
+    size_t i;
+    for (i = 0; i < n; i++) obs__attrs_set(l, from, &s->arena, obs__g.limits.event_attrs, &attrs[i]);
+    *dropped = l->dropped - before;
+    return l->n - from;
+}
+
+/* The parent context of a new span: remote (traceparent or X-Ray), explicit, or current. */
+typedef struct obs__parent {
+    obs__ctx ctx;
+    const char *tracestate;
+    int has, remote;
+    char ts_buf[OBS__TRACESTATE_CAP];
+} obs__parent;
+
+/* A remote parent from the headers; an invalid header is ignored (a new trace starts). */
+static int obs__span_remote_parent(const obs_span_opts *o, obs__parent *p) {
+    if (o->traceparent) {
+        if (!obs__traceparent_parse(o->traceparent, strlen(o->traceparent), &p->ctx)) return 0;
+        if (o->tracestate &&
+            obs__tracestate_parse(o->tracestate, strlen(o->tracestate), p->ts_buf, sizeof p->ts_buf)) {
+            p->tracestate = p->ts_buf;
+        }
+        return 1;
+    }
+    /* X-Ray without a Parent names the trace but no span: no parent span to point at. */
+    return o->xray_header && obs__xray_parse(o->xray_header, strlen(o->xray_header), &p->ctx) &&
+           !obs__id_is_zero(p->ctx.span_id, 8);
+}
+
+static void obs__span_parent(obs__tls *t, const obs_span_opts *o, obs__parent *p) {
+    obs_span *ps;
+    p->has = p->remote = 0;
+    p->tracestate = "";
+    if (o && (o->traceparent || o->xray_header)) {
+        p->has = p->remote = obs__span_remote_parent(o, p);
+        if (p->has || o->root) return;
+    }
+    if (o && o->root) return;
+    ps = o && o->parent ? o->parent : obs__current(t);
+    if (!ps) return;
+    memcpy(p->ctx.trace_id, ps->d.trace_id, 16);
+    memcpy(p->ctx.span_id, ps->d.span_id, 8);
+    p->ctx.flags = ps->d.trace_flags;
+    p->tracestate = ps->d.trace_state;
+    p->has = 1;
+}
+
+static void obs__span_reset(obs_span *s, obs_tracer *tr) {
+    obs__arena_reset(&s->arena);
+    s->attrs.n = s->eattrs.n = s->lattrs.n = 0;
+    s->attrs.dropped = s->eattrs.dropped = s->lattrs.dropped = 0;
+    s->n_events = s->n_links = 0;
+    s->d.scope = &tr->scope;
+    s->d.kind = OBS_SPAN_KIND_INTERNAL;
+    s->d.status = OBS_STATUS_UNSET;
+    s->d.status_message = "";
+    s->d.dropped_events = s->d.dropped_links = 0;
+}
+
+static const char *obs__span_tracestate(obs_span *s, const char *ts) {
+    /* Copied: the parent's text may be recycled before this span ends. */
+    if (!ts || !ts[0]) return "";
+    ts = obs__copy_tracestate(&s->arena, ts);
+    return ts ? ts : "";
+}
+
+OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_span_opts *o) {
+    obs__tls *t;
+    obs_span *s;
+    obs__parent par;
+    int sampled;
+    size_t i;
+    if (!OBS__LOAD_RELAXED(&obs__g.running) || !tr || !(t = obs__tls_get())) return NULL;
+    obs__span_parent(t, o, &par);
+    if (!(s = (obs_span *)obs__pool_get(OBS__SPANS, t))) {
+        obs__count(t, OBS__C_SPAN_DROP_QUEUE); /* every span in use: the pool's bound */
+        return NULL;
+    }
+    if (par.has) memcpy(s->d.trace_id, par.ctx.trace_id, 16);
+    else obs__random_id(t, s->d.trace_id, 16);
+    obs__random_id(t, s->d.span_id, 8);
+    sampled = obs__sample(&obs__g.sampler, par.has, par.has && (par.ctx.flags & 1), s->d.trace_id);
+    s->d.trace_flags = (uint8_t)((par.has ? par.ctx.flags & ~1 : 0) | (sampled ? 1 : 0));
+    s->d.has_parent = (uint8_t)par.has;
+    s->d.parent_is_remote = (uint8_t)par.remote;
+    if (par.has) memcpy(s->d.parent_span_id, par.ctx.span_id, 8);
+    else memset(s->d.parent_span_id, 0, 8);
+    s->h.recording = (uint8_t)sampled;
+    s->h.ended = 0;
+    if (!(o && o->no_activate)) obs__push_current(t, s);
+    if (!sampled) {
+        /* Context only: ids and tracestate travel on, nothing is recorded. */
+        if (par.tracestate[0]) obs__arena_reset(&s->arena);
+        s->d.trace_state = obs__span_tracestate(s, par.tracestate);
+        obs__count(t, OBS__C_UNSAMPLED);
+        return s;
+    }
+    obs__span_reset(s, tr);
+    s->d.trace_state = obs__span_tracestate(s, par.tracestate);
+    s->d.start_time_ns = o && o->start_time_ns ? o->start_time_ns : obs__now_ns();
+    obs_span_update_name(s, name);
+    if (o) {
+        s->d.kind = o->kind;
+        obs_span_set_attrs(s, o->attrs, o->n_attrs);
+        for (i = 0; i < o->n_links; i++) obs_span_add_link(s, &o->links[i]);
+    }
+    obs__count(t, OBS__C_STARTED);
+    return s;
+}
+
+OBSDEF obs_span *obs_span_start(obs_tracer *t, const char *name) {
+    return obs_span_start_ex(t, name, NULL);
+}
+
+/* Points the exporter's view at the arrays (they may have moved while growing). */
+static void obs__span_finish(obs_span *s) {
+    const obs_attr *ea = s->eattrs.v, *la = s->lattrs.v;
+    uint32_t i;
+    s->d.attrs = s->attrs.v;
+    s->d.n_attrs = s->attrs.n;
+    s->d.dropped_attrs = s->attrs.dropped;
+    for (i = 0; i < s->n_events; i++) {
+        s->events[i].attrs = ea;
+        ea += s->events[i].n_attrs;
+    }
+    for (i = 0; i < s->n_links; i++) {
+        s->links[i].attrs = la;
+        la += s->links[i].n_attrs;
+    }
+    s->d.events = s->events;
+    s->d.n_events = s->n_events;
+    s->d.links = s->links;
+    s->d.n_links = s->n_links;
+}
+
+OBSDEF void obs_span_end_at(obs_span *s, int64_t end_time_ns) {
+    obs__tls *t;
+    if (!s || s->h.ended || !(t = obs__tls_get())) return;
+    obs__pop_current(t, s);
+    s->h.ended = 1;
+    OBS__STORE(&s->h.gen, s->h.gen + 1);
+    if (!s->h.recording) {
+        obs__pool_put_local(OBS__SPANS, t, s);
+        return;
+    }
+    s->d.end_time_ns = end_time_ns ? end_time_ns : obs__now_ns();
+    if (s->d.end_time_ns < s->d.start_time_ns) s->d.end_time_ns = s->d.start_time_ns;
+    obs__span_finish(s);
+    obs__count(t, OBS__C_ENDED);
+    obs__dispatch(OBS__SPANS, t, &s->h);
+}
+OBSDEF void obs_span_end(obs_span *s) { obs_span_end_at(s, 0); }
+
+OBSDEF void obs_span_set_attrs(obs_span *s, const obs_attr *attrs, size_t n) {
+    size_t i;
+    for (i = 0; attrs && i < n; i++) obs__span_set(s, &attrs[i]);
+}
+OBSDEF void obs_span_set_str(obs_span *s, const char *key, const char *value) {
+    obs_attr a;
+    if (!obs__span_ok(s) || !value) return;
+    a = obs_attr_str(key, value);
+    obs__span_set(s, &a);
+}
+OBSDEF void obs_span_set_int(obs_span *s, const char *key, int64_t value) {
+    obs_attr a = obs_attr_int(key, value);
+    obs__span_set(s, &a);
+}
+OBSDEF void obs_span_set_double(obs_span *s, const char *key, double value) {
+    obs_attr a = obs_attr_double(key, value);
+    obs__span_set(s, &a);
+}
+OBSDEF void obs_span_set_bool(obs_span *s, const char *key, int value) {
+    obs_attr a = obs_attr_bool(key, value);
+    obs__span_set(s, &a);
+}
+static void obs__span_set_array(obs_span *s, const char *key, obs_attr_type type,
+                                const void *v, size_t n) {
+    obs_attr a = obs__attr_make(key, type, v ? n : 0);
+    a.v.ia = (const int64_t *)v; /* the union's array members share one representation */
+    if (type == OBS_ATTR_STRING_ARRAY) a.v.sa = (const char *const *)v;
+    else if (type == OBS_ATTR_BOOL_ARRAY) a.v.ba = (const int *)v;
+    else if (type == OBS_ATTR_DOUBLE_ARRAY) a.v.da = (const double *)v;
+    obs__span_set(s, &a);
+}
+OBSDEF void obs_span_set_str_array(obs_span *s, const char *key, const char *const *v, size_t n) {
+    obs__span_set_array(s, key, OBS_ATTR_STRING_ARRAY, (const void *)v, n);
+}
+OBSDEF void obs_span_set_int_array(obs_span *s, const char *key, const int64_t *v, size_t n) {
+    obs__span_set_array(s, key, OBS_ATTR_INT_ARRAY, (const void *)v, n);
+}
+OBSDEF void obs_span_set_double_array(obs_span *s, const char *key, const double *v, size_t n) {
+    obs__span_set_array(s, key, OBS_ATTR_DOUBLE_ARRAY, (const void *)v, n);
+}
+OBSDEF void obs_span_set_bool_array(obs_span *s, const char *key, const int *v, size_t n) {
+    obs__span_set_array(s, key, OBS_ATTR_BOOL_ARRAY, (const void *)v, n);
+}
+
+OBSDEF void obs_span_update_name(obs_span *s, const char *name) {
+    const char *copy;
+    if (!obs__span_ok(s)) return;
+    name = name && name[0] ? name : "unnamed"; /* OTLP requires a non-empty name */
+    copy = obs__arena_str(&s->arena, name, strlen(name));
+    s->d.name = copy ? copy : "unnamed";
+}
+
+OBSDEF void obs_span_add_event_attrs(obs_span *s, const char *name, const obs_attr *attrs,
+                                     size_t n) {
+    obs_event *ev;
+    if (!obs__span_ok(s)) return;
+    if (s->n_events >= obs__g.limits.events ||
+        (s->n_events == s->cap_events &&
+         !obs__vec_grow((void **)&s->events, &s->cap_events, sizeof(obs_event)))) {
+        s->d.dropped_events++;
+        return;
+    }
+    ev = &s->events[s->n_events];
+    ev->name = obs__arena_str(&s->arena, name ? name : "", name ? strlen(name) : 0);
+    if (!ev->name) {
+        s->d.dropped_events++;
+        return;
+    }
+    ev->time_ns = obs__now_ns();
+    ev->attrs = NULL;
+    ev->n_attrs = obs__attrs_add_group(s, &s->eattrs, attrs, attrs ? n : 0, &ev->dropped_attrs);
+    s->n_events++;
+}
+OBSDEF void obs_span_add_event(obs_span *s, const char *name) {
+    obs_span_add_event_attrs(s, name, NULL, 0);
+}
+
+OBSDEF void obs_span_add_link(obs_span *s, const obs_link *link) {
+    obs_link *l;
+    if (!obs__span_ok(s) || !link) return;
+    if (s->n_links >= obs__g.limits.links ||
+        (s->n_links == s->cap_links &&
+         !obs__vec_grow((void **)&s->links, &s->cap_links, sizeof(obs_link)))) {
+        s->d.dropped_links++;
+        return;
+    }
+    l = &s->links[s->n_links];
+    memcpy(l->trace_id, link->trace_id, 16);
+    memcpy(l->span_id, link->span_id, 8);
+    l->trace_flags = link->trace_flags;
+    l->trace_state = obs__span_tracestate(s, link->trace_state);
+    l->attrs = NULL;
+    l->n_attrs = obs__attrs_add_group(s, &s->lattrs, link->attrs, link->attrs ? link->n_attrs : 0,
+                                      &l->dropped_attrs);
+    s->n_links++;
+}
+
+OBSDEF void obs_span_set_status(obs_span *s, obs_status_code code, const char *description) {
+    if (!obs__span_ok(s) || code == OBS_STATUS_UNSET || s->d.status == OBS_STATUS_OK) return;
+    s->d.status = code;
+    s->d.status_message = "";
+    if (code == OBS_STATUS_ERROR && description) { /* the spec keeps a description for ERROR only */
+        const char *copy = obs__arena_str(&s->arena, description, strlen(description));
+        s->d.status_message = copy ? copy : "";
+    }
+}
+
+OBSDEF void obs_span_record_error(obs_span *s, const char *type, const char *message) {
+    obs_attr a[2];
+    size_t n = 0;
+    if (!obs__span_ok(s)) return;
+    if (type) a[n++] = obs_attr_str("exception.type", type);
+    if (message) a[n++] = obs_attr_str("exception.message", message);
+    obs_span_add_event_attrs(s, "exception", a, n);
+    obs_span_set_status(s, OBS_STATUS_ERROR, message ? message : type);
+}
+
+OBSDEF obs_span *obs_span_current(void) {
+    obs__tls *t;
+    if (!OBS__LOAD_RELAXED(&obs__g.running) || !(t = obs__tls_get())) return NULL;
+    return obs__current(t);
+}
+OBSDEF void obs_span_activate(obs_span *s) {
+    obs__tls *t;
+    if (s && !s->h.ended && (t = obs__tls_get()) != NULL) obs__push_current(t, s);
+}
+OBSDEF void obs_span_deactivate(obs_span *s) {
+    obs__tls *t;
+    if (s && (t = obs__tls_get()) != NULL) obs__pop_current(t, s);
+}
+OBSDEF int obs_span_is_recording(const obs_span *s) { return obs__span_ok(s); }
+
+OBSDEF void obs_span_ids(const obs_span *s, uint8_t *trace_id, uint8_t *span_id) {
+    if (!s) return;
+    if (trace_id) memcpy(trace_id, s->d.trace_id, 16);
+    if (span_id) memcpy(span_id, s->d.span_id, 8);
+}
+
+static void obs__span_ctx(const obs_span *s, obs__ctx *c) {
+    memcpy(c->trace_id, s->d.trace_id, 16);
+    memcpy(c->span_id, s->d.span_id, 8);
+    c->flags = s->d.trace_flags;
+}
+OBSDEF size_t obs_span_traceparent(const obs_span *s, char *buf, size_t len) {
+    obs__ctx c;
+    size_t n;
+    if (!s || !buf) return 0;
+    obs__span_ctx(s, &c);
+    n = obs__traceparent_format(&c, buf, len);
+    return n < len ? n : 0;
+}
+OBSDEF size_t obs_span_xray_header(const obs_span *s, char *buf, size_t len) {
+    obs__ctx c;
+    size_t n;
+    if (!s || !buf) return 0;
+    obs__span_ctx(s, &c);
+    n = obs__xray_format(&c, buf, len);
+    return n < len ? n : 0;
+}
+OBSDEF int obs_tracestate_set(char *ts, size_t cap, const char *key, const char *value) {
+    return ts && key && value && obs__tracestate_set(ts, cap, key, value);
+}
+OBSDEF const char *obs_span_tracestate(const obs_span *s) {
+    return s && s->d.trace_state ? s->d.trace_state : "";
+}
+
+// ============================================================================
+// >>impl:log -- log records joined to the current span
+// ============================================================================
+typedef struct obs__record {
+    obs__item h;
+    obs_log_data d;
+    obs__attrs attrs;
+    obs__arena arena;
+} obs__record;
+
+/* OBS__VIEW relies on both items keeping their view at the same offset. */
+typedef char obs__view_offsets_match[offsetof(obs__record, d) == offsetof(struct obs_span, d) ? 1 : -1];
+
+static void obs__record_release_mem(void *item) {
+    obs__record *r = (obs__record *)item;
+    obs__free(r->attrs.v);
+    obs__arena_free(&r->arena);
+}
+
+OBSDEF const char *obs_level_name(obs_level level) {
+    static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
+    int l = (int)level;
+    if (l < 1 || l > 24) return "UNSPECIFIED";
+    return names[(l - 1) / 4];
+}
+
+OBSDEF void obs_log_set_level(obs_level level) {
+    int l = level == OBS_LEVEL_DEFAULT ? OBS_LEVEL_INFO : (int)level;
+    OBS__STORE_RELAXED(&obs__log_threshold, OBS__LOAD_RELAXED(&obs__g.running) ? l : OBS_LEVEL_OFF);
+}
+OBSDEF obs_level obs_log_get_level(void) {
+    return (obs_level)OBS__LOAD_RELAXED(&obs__log_threshold);
+}
+
+static void obs__record_attr(obs__record *r, const obs_attr *a) {
+    obs__attrs_set(&r->attrs, 0, &r->arena, obs__g.limits.attrs, a);
+}
+
+OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *func,
+                      const obs_attr *attrs, size_t n_attrs, const char *fmt, va_list ap) {
+    char msg[OBS__MSG_MAX];
+    obs__tls *t;
+    obs__record *r;
+    obs_span *cur;
+    int n;
+    size_t i, len;
+    if (!obs_log_enabled(level) || !fmt || !(t = obs__tls_get())) return;
+    if (!(r = (obs__record *)obs__pool_get(OBS__LOGS, t))) {
+        obs__count(t, OBS__C_LOG_DROP_QUEUE);
+        return;
+    }
+    obs__arena_reset(&r->arena);
+    r->attrs.n = r->attrs.dropped = 0;
+    r->h.recording = 1;
+    r->h.ended = 0;
+    n = vsnprintf(msg, sizeof msg, fmt, ap);
+    len = n < 0 ? 0 : obs__utf8_cut(msg, strlen(msg), sizeof msg - 1);
+    r->d.body = obs__arena_str(&r->arena, msg, len);
+    if (!r->d.body) r->d.body = "";
+    r->d.time_ns = r->d.observed_time_ns = obs__now_ns();
+    r->d.level = level;
+    r->d.scope = &obs__g.log_scope;
+    for (i = 0; attrs && i < n_attrs; i++) obs__record_attr(r, &attrs[i]);
+    if (file) {
+        obs_attr loc[3];
+        loc[0] = obs_attr_str("code.file.path", file);
+        loc[1] = obs_attr_int("code.line.number", line);
+        loc[2] = obs_attr_str("code.function.name", func ? func : "");
+        for (i = 0; i < (func ? 3u : 2u); i++) obs__record_attr(r, &loc[i]);
+    }
+    r->d.attrs = r->attrs.v;
+    r->d.n_attrs = r->attrs.n;
+    r->d.dropped_attrs = r->attrs.dropped;
+    if ((cur = obs__current(t)) != NULL) {
+        memcpy(r->d.trace_id, cur->d.trace_id, 16);
+        memcpy(r->d.span_id, cur->d.span_id, 8);
+        r->d.trace_flags = cur->d.trace_flags;
+    } else {
+        memset(r->d.trace_id, 0, 16);
+        memset(r->d.span_id, 0, 8);
+        r->d.trace_flags = 0;
+    }
+    r->h.ended = 1;
+    obs__count(t, OBS__C_LOGS);
+    obs__dispatch(OBS__LOGS, t, &r->h);
+}
+
+OBSDEF void obs_log_at(obs_level level, const char *file, int line, const char *func,
+                       const obs_attr *attrs, size_t n_attrs, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    obs_log_v(level, file, line, func, attrs, n_attrs, fmt, ap);
+    va_end(ap);
+}
+OBSDEF void obs_log(obs_level level, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    obs_log_v(level, NULL, 0, NULL, NULL, 0, fmt, ap);
+    va_end(ap);
+}
+
+OBSDEF void obs_report_error(const char *type, const char *message) {
+    obs_span_record_error(obs_span_current(), type, message);
+    obs_log(OBS_LEVEL_ERROR, "%s: %s", type ? type : "error", message ? message : "");
+}
+
+// ============================================================================
+// >>impl:processor -- simple (synchronous) and batch (background thread) processors
+// ============================================================================
+struct obs__proc {
+    int sig;
+    obs_exporter *exp;
+    int batch; /* 0: simple */
+    obs_batch_config cfg;
+    obs__ring q;
+    pthread_mutex_t lock;  /* the thread's state and condition variables */
+    pthread_mutex_t xlock; /* one exporter call at a time; batch callers never take it */
+    pthread_cond_t wake, done;
+    obs__thread thread;
+    int stop, flush_req;
+    int sleeping;      /* atomic: the thread waits for work */
+    uint64_t handled;  /* items taken off the queue and exported or dropped; atomic */
+    int64_t stop_deadline_ms;
+    void **items;
+    const void **views;
+};
+
+static void obs__item_release(int sig, obs__item *it) {
+    if (obs__g.nprocs[sig] > 1 && OBS__ADD(&it->refs, -1) != 1) return;
+    obs__pool_put(sig, it);
+}
+
+/* Exports items[0..n) and returns them to their pool; counts the outcome. */
+static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_ms) {
+    obs_result r = OBS_ERR_INVALID_ARG;
+    size_t i;
+    int logs = p->sig == OBS__LOGS;
+    pthread_mutex_lock(&p->xlock);
+    for (i = 0; i < n; i++) p->views[i] = OBS__VIEW(items[i]);
+    if (!logs && p->exp->export_spans) {
+        r = p->exp->export_spans(p->exp->user_data, (const obs_span_data *const *)p->views, n,
+                                 timeout_ms);
+    } else if (logs && p->exp->export_logs) {
+        r = p->exp->export_logs(p->exp->user_data, (const obs_log_data *const *)p->views, n,
+                                timeout_ms);
+    }
+    pthread_mutex_unlock(&p->xlock);
+    if (r == OBS_OK) obs__count_global(logs ? OBS__C_LOG_EXPORTED : OBS__C_SPAN_EXPORTED, n);
+    else obs__count_global(logs ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+    for (i = 0; i < n; i++) obs__item_release(p->sig, (obs__item *)items[i]);
+}
+
+static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
+    if (!p->batch) {
+        void *one = it;
+        obs__proc_export(p, &one, 1, p->cfg.export_timeout_ms);
+        return;
+    }
+    if (obs__ring_size(&p->q) >= (uint64_t)p->cfg.max_queue_size || !obs__ring_push(&p->q, it)) {
+        obs__count(t, p->sig == OBS__LOGS ? OBS__C_LOG_DROP_QUEUE : OBS__C_SPAN_DROP_QUEUE);
+        obs__item_release(p->sig, it);
+        return;
+    }
+    if (OBS__UNLIKELY(obs__ring_size(&p->q) >= (uint64_t)p->cfg.max_export_batch_size)) {
+        int one = 1;
+        OBS__FENCE();
+        if (OBS__CAS(&p->sleeping, &one, 0)) { /* only one caller wakes the thread */
+            pthread_mutex_lock(&p->lock);
+            pthread_cond_signal(&p->wake);
+            pthread_mutex_unlock(&p->lock);
+        }
+    }
+}
+
+/* Exports what is queued, a batch at a time. At shutdown past the deadline, drops the rest
+   (counted) so that obs_shutdown returns in bounded time. */
+static void obs__proc_drain(obs__proc *p, int stopping) {
+    for (;;) {
+        size_t n = 0;
+        int timeout = p->cfg.export_timeout_ms;
+        while (n < (size_t)p->cfg.max_export_batch_size && (p->items[n] = obs__ring_pop(&p->q)) != NULL) n++;
+        if (n == 0) return;
+        if (stopping) {
+            int64_t left = p->stop_deadline_ms - obs__mono_ms();
+            if (left <= 0) {
+                size_t i;
+                obs__diag(2, "shutdown: dropping %lu queued %s (timeout)", (unsigned long)n,
+                          p->sig == OBS__LOGS ? "log records" : "spans");
+                obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+                for (i = 0; i < n; i++) obs__item_release(p->sig, (obs__item *)p->items[i]);
+                OBS__ADD(&p->handled, (uint64_t)n);
+                continue;
+            }
+            if (timeout == 0 || left < timeout) timeout = (int)left;
+        }
+        obs__proc_export(p, p->items, n, timeout);
+        OBS__ADD(&p->handled, (uint64_t)n);
+    }
+}
+
+static void *obs__proc_main(void *arg) {
+    obs__proc *p = (obs__proc *)arg;
+    uint64_t batch = (uint64_t)p->cfg.max_export_batch_size;
+    int64_t next = obs__mono_ms() + p->cfg.schedule_delay_ms;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        int stopping;
+        while (!p->stop && !p->flush_req && obs__ring_size(&p->q) < batch && obs__mono_ms() < next) {
+            OBS__STORE(&p->sleeping, 1);
+            OBS__FENCE();
+            if (obs__ring_size(&p->q) >= batch) break; /* a caller may have missed the flag */
+            obs__cond_wait_until(&p->wake, &p->lock, next);
+        }
+        OBS__STORE(&p->sleeping, 0);
+        stopping = p->stop;
+        p->flush_req = 0;
+        pthread_mutex_unlock(&p->lock);
+        obs__clock_resync();
+        obs__proc_drain(p, stopping);
+        next = obs__mono_ms() + p->cfg.schedule_delay_ms;
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->done);
+        if (stopping && obs__ring_size(&p->q) == 0) break;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+static obs__proc *obs__proc_new(int sig, obs_exporter *exp, int batch, const obs_batch_config *cfg) {
+    obs__proc *p = (obs__proc *)obs__calloc(sizeof *p);
+    size_t nb;
+    if (!p) return NULL;
+    p->sig = sig;
+    p->exp = exp;
+    p->batch = batch;
+    p->cfg = *cfg;
+    nb = batch ? (size_t)cfg->max_export_batch_size : 1;
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->xlock, NULL);
+    obs__cond_init(&p->wake);
+    obs__cond_init(&p->done);
+    p->items = (void **)obs__alloc(nb * sizeof(void *));
+    p->views = (const void **)obs__alloc(nb * sizeof(void *));
+    if (!p->items || !p->views || (batch && (!obs__ring_init(&p->q, (size_t)cfg->max_queue_size) ||
+                                             !obs__thread_start(&p->thread, obs__proc_main, p)))) {
+        obs__diag(1, "cannot start a %s processor", batch ? "batch" : "simple");
+        obs__ring_free(&p->q);
+        obs__free(p->items);
+        obs__free(p->views);
+        obs__free(p);
+        return NULL;
+    }
+    return p;
+}
+
+/* Waits until everything queued before the call went out, or the deadline. */
+static int obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
+    uint64_t target = OBS__LOAD(&p->q.enq);
+    int ok = 1;
+    if (p->batch) {
+        pthread_mutex_lock(&p->lock);
+        p->flush_req = 1;
+        pthread_cond_signal(&p->wake);
+        while (OBS__LOAD(&p->handled) < target && obs__mono_ms() < deadline_ms) {
+            obs__cond_wait_until(&p->done, &p->lock, deadline_ms);
+        }
+        ok = OBS__LOAD(&p->handled) >= target;
+        pthread_mutex_unlock(&p->lock);
+    }
+    if (p->exp->flush) {
+        int64_t left = deadline_ms - obs__mono_ms();
+        pthread_mutex_lock(&p->xlock);
+        ok &= p->exp->flush(p->exp->user_data, left > 0 ? (int)left : 1) == OBS_OK;
+        pthread_mutex_unlock(&p->xlock);
+    }
+    return ok;
+}
+
+/* Shutdown in two steps, so that all processors drain at the same time. */
+static void obs__proc_stop_begin(obs__proc *p, int64_t deadline_ms) {
+    if (!p->batch) return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = 1;
+    p->stop_deadline_ms = deadline_ms;
+    pthread_cond_signal(&p->wake);
+    pthread_mutex_unlock(&p->lock);
+}
+static void obs__proc_stop_end(obs__proc *p) {
+    if (p->batch) {
+        obs__thread_join(&p->thread);
+        obs__ring_free(&p->q);
+    }
+    if (p->exp->shutdown) p->exp->shutdown(p->exp->user_data);
+    pthread_mutex_destroy(&p->lock);
+    pthread_mutex_destroy(&p->xlock);
+    pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->done);
+    obs__free(p->items);
+    obs__free(p->views);
+    obs__free(p);
+}
+
+static void obs__dispatch(int sig, obs__tls *t, obs__item *it) {
+    int i, n = obs__g.nprocs[sig];
+    it->refs = n;
+    if (n == 0) {
+        obs__pool_put_local(sig, t, it);
+        return;
+    }
+    for (i = 0; i < n; i++) obs__proc_on_end(obs__g.procs[sig][i], t, it);
+}
+
+// ============================================================================
+// >>impl:otlp -- the OTLP/JSON encoder (protobuf JSON mapping with OTLP's hex ids)
+// ============================================================================
+static void obs__otlp_value(obs__buf *b, const obs_attr *a);
+
+static void obs__otlp_array(obs__buf *b, const obs_attr *a) {
+    size_t i;
+    obs__buf_puts(b, "{\"arrayValue\":{\"values\":[");
+    for (i = 0; i < a->n; i++) {
+        obs_attr e = obs__attr_make(a->key, OBS_ATTR_STRING, 0);
+        if (i) obs__buf_putc(b, ',');
+        switch (a->type) {
+        case OBS_ATTR_STRING_ARRAY: e = obs_attr_str(a->key, a->v.sa[i]); break;
+        case OBS_ATTR_BOOL_ARRAY: e = obs_attr_bool(a->key, a->v.ba[i]); break;
+        case OBS_ATTR_INT_ARRAY: e = obs_attr_int(a->key, a->v.ia[i]); break;
+        default: e = obs_attr_double(a->key, a->v.da[i]); break;
+        }
+        obs__otlp_value(b, &e);
+    }
+    obs__buf_puts(b, "]}}");
+}
+
+/* An AnyValue. */
+static void obs__otlp_value(obs__buf *b, const obs_attr *a) {
+    switch (a->type) {
+    case OBS_ATTR_STRING:
+        obs__buf_puts(b, "{\"stringValue\":");
+        obs__json_str(b, a->v.s, a->n);
+        break;
+    case OBS_ATTR_BOOL: obs__buf_puts(b, a->v.b ? "{\"boolValue\":true" : "{\"boolValue\":false"); break;
+    case OBS_ATTR_INT:
+        obs__buf_puts(b, "{\"intValue\":\""); /* int64 as a decimal string (proto3 JSON) */
+        obs__json_i64(b, a->v.i);
+        obs__buf_putc(b, '"');
+        break;
+    case OBS_ATTR_DOUBLE:
+        obs__buf_puts(b, "{\"doubleValue\":");
+        obs__json_double(b, a->v.d);
+        break;
+    default: obs__otlp_array(b, a); return;
+    }
+    obs__buf_putc(b, '}');
+}
+
+/* [{"key":..,"value":{..}},...] */
+static void obs__otlp_attr_list(obs__buf *b, const obs_attr *attrs, size_t n) {
+    size_t i;
+    obs__buf_putc(b, '[');
+    for (i = 0; i < n; i++) {
+        obs__buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
+        obs__json_cstr(b, attrs[i].key);
+        obs__buf_puts(b, ",\"value\":");
+        obs__otlp_value(b, &attrs[i]);
+        obs__buf_putc(b, '}');
+    }
+    obs__buf_putc(b, ']');
+}
+
+/* ,"attributes":[...] and ,"droppedAttributesCount":n, each only when non-empty. */
+static void obs__otlp_attrs(obs__buf *b, const obs_attr *attrs, size_t n, uint32_t dropped) {
+    if (n) {
+        obs__buf_puts(b, ",\"attributes\":");
+        obs__otlp_attr_list(b, attrs, n);
+    }
+    if (dropped) {
+        obs__buf_puts(b, ",\"droppedAttributesCount\":");
+        obs__buf_u64(b, dropped);
+    }
+}
+
+static void obs__otlp_id(obs__buf *b, const char *key, const uint8_t *id, size_t n) {
+    obs__buf_puts(b, key);
+    obs__buf_putc(b, '"');
+    obs__hex_put(b, id, n);
+    obs__buf_putc(b, '"');
+}
+static void obs__otlp_time(obs__buf *b, const char *key, int64_t ns) {
+    obs__buf_puts(b, key);
+    obs__buf_putc(b, '"');
+    obs__buf_u64(b, (uint64_t)(ns < 0 ? 0 : ns));
+    obs__buf_putc(b, '"');
+}
+static void obs__otlp_count(obs__buf *b, const char *key, uint64_t n) {
+    if (!n) return;
+    obs__buf_puts(b, key);
+    obs__buf_u64(b, n);
+}
+
+static void obs__otlp_span(obs__buf *b, const obs_span_data *s) {
+    size_t i;
+    /* OTLP span flags: W3C flags in bits 0-7; bit 8 "is-remote known", bit 9 "remote". */
+    uint32_t flags = s->trace_flags | 0x100u | (s->parent_is_remote ? 0x200u : 0u);
+    obs__otlp_id(b, "{\"traceId\":", s->trace_id, 16);
+    obs__otlp_id(b, ",\"spanId\":", s->span_id, 8);
+    if (s->has_parent) obs__otlp_id(b, ",\"parentSpanId\":", s->parent_span_id, 8);
+    if (s->trace_state && s->trace_state[0]) {
+        obs__buf_puts(b, ",\"traceState\":");
+        obs__json_cstr(b, s->trace_state);
+    }
+    obs__otlp_count(b, ",\"flags\":", flags);
+    obs__buf_puts(b, ",\"name\":");
+    obs__json_cstr(b, s->name);
+    obs__otlp_count(b, ",\"kind\":", (uint64_t)s->kind + 1);
+    obs__otlp_time(b, ",\"startTimeUnixNano\":", s->start_time_ns);
+    obs__otlp_time(b, ",\"endTimeUnixNano\":", s->end_time_ns);
+    obs__otlp_attrs(b, s->attrs, s->n_attrs, s->dropped_attrs);
+    if (s->n_events) obs__buf_puts(b, ",\"events\":[");
+    for (i = 0; i < s->n_events; i++) {
+        const obs_event *e = &s->events[i];
+        obs__otlp_time(b, i ? ",{\"timeUnixNano\":" : "{\"timeUnixNano\":", e->time_ns);
+        obs__buf_puts(b, ",\"name\":");
+        obs__json_cstr(b, e->name);
+        obs__otlp_attrs(b, e->attrs, e->n_attrs, e->dropped_attrs);
+        obs__buf_putc(b, '}');
+    }
+    if (s->n_events) obs__buf_putc(b, ']');
+    obs__otlp_count(b, ",\"droppedEventsCount\":", s->dropped_events);
+    if (s->n_links) obs__buf_puts(b, ",\"links\":[");
+    for (i = 0; i < s->n_links; i++) {
+        const obs_link *l = &s->links[i];
+        obs__otlp_id(b, i ? ",{\"traceId\":" : "{\"traceId\":", l->trace_id, 16);
+        obs__otlp_id(b, ",\"spanId\":", l->span_id, 8);
+        if (l->trace_state && l->trace_state[0]) {
+            obs__buf_puts(b, ",\"traceState\":");
+            obs__json_cstr(b, l->trace_state);
+        }
+        obs__otlp_attrs(b, l->attrs, l->n_attrs, l->dropped_attrs);
+        obs__otlp_count(b, ",\"flags\":", l->trace_flags | 0x100u);
+        obs__buf_putc(b, '}');
+    }
+    if (s->n_links) obs__buf_putc(b, ']');
+    obs__otlp_count(b, ",\"droppedLinksCount\":", s->dropped_links);
+    if (s->status != OBS_STATUS_UNSET) {
+        obs__otlp_count(b, ",\"status\":{\"code\":", (uint64_t)s->status);
+        if (s->status == OBS_STATUS_ERROR && s->status_message && s->status_message[0]) {
+            obs__buf_puts(b, ",\"message\":");
+            obs__json_cstr(b, s->status_message);
+        }
+        obs__buf_putc(b, '}');
+    }
+    obs__buf_putc(b, '}');
+}
+
+static void obs__otlp_record(obs__buf *b, const obs_log_data *r) {
+    static const uint8_t zero[16] = {0};
+    obs_attr body = obs_attr_str("", r->body);
+    obs__otlp_time(b, "{\"timeUnixNano\":", r->time_ns);
+    obs__otlp_time(b, ",\"observedTimeUnixNano\":", r->observed_time_ns);
+    obs__otlp_count(b, ",\"severityNumber\":", (uint64_t)r->level);
+    obs__buf_puts(b, ",\"severityText\":\"");
+    obs__buf_puts(b, obs_level_name(r->level));
+    obs__buf_puts(b, "\",\"body\":");
+    obs__otlp_value(b, &body);
+    obs__otlp_attrs(b, r->attrs, r->n_attrs, r->dropped_attrs);
+    if (memcmp(r->trace_id, zero, 16) != 0) {
+        obs__otlp_count(b, ",\"flags\":", r->trace_flags);
+        obs__otlp_id(b, ",\"traceId\":", r->trace_id, 16);
+        obs__otlp_id(b, ",\"spanId\":", r->span_id, 8);
+    }
+    obs__buf_putc(b, '}');
+}
+
+static void obs__otlp_resource(obs__buf *b) {
+    obs__buf_puts(b, "{\"resource\":{\"attributes\":");
+    obs__otlp_attr_list(b, obs__g.resource, obs__g.n_resource);
+    obs__buf_putc(b, '}');
+}
+
+static const obs_scope *obs__item_scope(int logs, const void *item) {
+    return logs ? ((const obs_log_data *)item)->scope : ((const obs_span_data *)item)->scope;
+}
+/* Did a scope already go out in this request? The common few are remembered in seen[];
+   past that, look back through the items. */
+static int obs__scope_done(int logs, const void *const *items, size_t i, const obs_scope **seen,
+                           size_t *nseen, size_t max) {
+    const obs_scope *sc = obs__item_scope(logs, items[i]);
+    size_t j;
+    for (j = 0; j < *nseen; j++) {
+        if (seen[j] == sc) return 1;
+    }
+    if (*nseen < max) {
+        seen[(*nseen)++] = sc;
+        return 0;
+    }
+    for (j = 0; j < i; j++) {
+        if (obs__item_scope(logs, items[j]) == sc) return 1;
+    }
+    return 0;
+}
+
+/* A whole Export{Trace,Logs}ServiceRequest for items (span or log views), grouped by scope:
+   {"resourceSpans":[{"resource":{...},"scopeSpans":[{"scope":{...},"spans":[...]}]}]} */
+static void obs__otlp_request(obs__buf *b, int logs, const void *const *items, size_t n) {
+    const obs_scope *seen[32];
+    size_t nseen = 0, i, j;
+    int groups = 0;
+    obs__buf_puts(b, logs ? "{\"resourceLogs\":[" : "{\"resourceSpans\":[");
+    obs__otlp_resource(b);
+    obs__buf_puts(b, logs ? ",\"scopeLogs\":[" : ",\"scopeSpans\":[");
+    for (i = 0; i < n; i++) {
+        const obs_scope *sc = obs__item_scope(logs, items[i]);
+        int first = 1;
+        if (obs__scope_done(logs, items, i, seen, &nseen, 32)) continue;
+        obs__buf_puts(b, groups++ ? ",{\"scope\":{\"name\":" : "{\"scope\":{\"name\":");
+        obs__json_cstr(b, sc->name);
+        if (sc->version && sc->version[0]) {
+            obs__buf_puts(b, ",\"version\":");
+            obs__json_cstr(b, sc->version);
+        }
+        obs__buf_puts(b, logs ? "},\"logRecords\":[" : "},\"spans\":[");
+        for (j = i; j < n; j++) {
+            if (obs__item_scope(logs, items[j]) != sc) continue;
+            if (!first) obs__buf_putc(b, ',');
+            first = 0;
+            if (logs) obs__otlp_record(b, (const obs_log_data *)items[j]);
+            else obs__otlp_span(b, (const obs_span_data *)items[j]);
+        }
+        obs__buf_puts(b, "]}");
+    }
+    obs__buf_puts(b, "]}]}");
+}
+
+// ============================================================================
+// >>impl:console -- deep copies, the console exporter (a tree per trace), memory exporter
+// ============================================================================
+/* Deep copies of spans and records in one allocation each: a dry run measures, a second
+   run copies. The console exporter keeps spans until their trace's root ends; the memory
+   exporter keeps them for tests. */
+typedef struct obs__copier {
+    char *p;
+    size_t used;
+} obs__copier;
+
+static void *obs__cp_bytes(obs__copier *c, const void *src, size_t n) {
+    char *dst = c->p ? c->p + c->used : NULL;
+    if (dst && src) memcpy(dst, src, n);
+    c->used += (n + 7) & ~(size_t)7;
+    return dst;
+}
+static const char *obs__cp_str(obs__copier *c, const char *s) {
+    return s ? (const char *)obs__cp_bytes(c, s, strlen(s) + 1) : NULL;
+}
+static const obs_attr *obs__cp_attrs(obs__copier *c, const obs_attr *a, size_t n) {
+    obs_attr *d = (obs_attr *)obs__cp_bytes(c, a, n * sizeof *a);
+    size_t i, j;
+    for (i = 0; i < n; i++) {
+        const char *key = obs__cp_str(c, a[i].key);
+        const char **sa = NULL;
+        const void *arr = NULL;
+        size_t esz = a[i].type == OBS_ATTR_BOOL_ARRAY ? sizeof(int) : 8;
+        if (a[i].type == OBS_ATTR_STRING) arr = obs__cp_str(c, a[i].v.s);
+        else if (a[i].type == OBS_ATTR_STRING_ARRAY) {
+            sa = (const char **)obs__cp_bytes(c, NULL, a[i].n * sizeof(char *));
+            for (j = 0; j < a[i].n; j++) {
+                const char *e = obs__cp_str(c, a[i].v.sa[j]);
+                if (sa) sa[j] = e;
+            }
+        } else if (a[i].type >= OBS_ATTR_BOOL_ARRAY) {
+            arr = obs__cp_bytes(c, (const void *)a[i].v.ia, a[i].n * esz);
+        }
+        if (!d) continue;
+        d[i].key = key;
+        if (a[i].type == OBS_ATTR_STRING) d[i].v.s = (const char *)arr;
+        else if (a[i].type == OBS_ATTR_STRING_ARRAY) d[i].v.sa = sa;
+        else if (a[i].type >= OBS_ATTR_BOOL_ARRAY) d[i].v.ia = (const int64_t *)arr;
+    }
+    return d;
+}
+static void obs__cp_span(obs__copier *c, const obs_span_data *s) {
+    obs_span_data *d = (obs_span_data *)obs__cp_bytes(c, s, sizeof *s);
+    const char *name = obs__cp_str(c, s->name), *msg = obs__cp_str(c, s->status_message);
+    const char *ts = obs__cp_str(c, s->trace_state);
+    const obs_attr *attrs = obs__cp_attrs(c, s->attrs, s->n_attrs);
+    obs_event *ev = (obs_event *)obs__cp_bytes(c, s->events, s->n_events * sizeof(obs_event));
+    obs_link *ln = (obs_link *)obs__cp_bytes(c, s->links, s->n_links * sizeof(obs_link));
+    size_t i;
+    for (i = 0; i < s->n_events; i++) {
+        const char *en = obs__cp_str(c, s->events[i].name);
+        const obs_attr *ea = obs__cp_attrs(c, s->events[i].attrs, s->events[i].n_attrs);
+        if (ev) {
+            ev[i].name = en;
+            ev[i].attrs = ea;
+        }
+    }
+    for (i = 0; i < s->n_links; i++) {
+        const char *lts = obs__cp_str(c, s->links[i].trace_state);
+        const obs_attr *la = obs__cp_attrs(c, s->links[i].attrs, s->links[i].n_attrs);
+        if (ln) {
+            ln[i].trace_state = lts;
+            ln[i].attrs = la;
+        }
+    }
+    if (!d) return;
+    d->name = name;
+    d->status_message = msg;
+    d->trace_state = ts;
+    d->attrs = attrs;
+    d->events = ev;
+    d->links = ln;
+}
+static void obs__cp_record(obs__copier *c, const obs_log_data *r) {
+    obs_log_data *d = (obs_log_data *)obs__cp_bytes(c, r, sizeof *r);
+    const char *body = obs__cp_str(c, r->body);
+    const obs_attr *attrs = obs__cp_attrs(c, r->attrs, r->n_attrs);
+    if (!d) return;
+    d->body = body;
+    d->attrs = attrs;
+}
+/* One allocation holding a deep copy of a span (logs = 0) or a log record (logs = 1). */
+static void *obs__clone(int logs, const void *item) {
+    obs__copier c;
+    c.p = NULL;
+    c.used = 0;
+    if (logs) obs__cp_record(&c, (const obs_log_data *)item);
+    else obs__cp_span(&c, (const obs_span_data *)item);
+    if (!(c.p = (char *)obs__alloc(c.used))) return NULL;
+    c.used = 0;
+    if (logs) obs__cp_record(&c, (const obs_log_data *)item);
+    else obs__cp_span(&c, (const obs_span_data *)item);
+    return c.p;
+}
+
+/* ---- console exporter ---- */
+#define OBS__CONSOLE_PENDING 1024 /* spans waiting for their root; more: printed as lines */
+
+typedef struct obs__console {
+    obs_exporter exp;
+    FILE *out;
+    int tree, color;
+    obs_span_data *pending[OBS__CONSOLE_PENDING];
+    size_t npending;
+    obs__buf line;
+} obs__console;
+
+static void obs__console_attr(obs__buf *b, const obs_attr *a) {
+    size_t i;
+    obs__buf_printf(b, " %s=", a->key);
+    switch (a->type) {
+    case OBS_ATTR_STRING: obs__json_str(b, a->v.s, a->n); break;
+    case OBS_ATTR_BOOL: obs__buf_puts(b, a->v.b ? "true" : "false"); break;
+    case OBS_ATTR_INT: obs__json_i64(b, a->v.i); break;
+    case OBS_ATTR_DOUBLE: obs__buf_printf(b, "%g", a->v.d); break;
+    default:
+        obs__buf_putc(b, '[');
+        for (i = 0; i < a->n; i++) {
+            obs_attr e = a->type == OBS_ATTR_STRING_ARRAY ? obs_attr_str("", a->v.sa[i])
+                       : a->type == OBS_ATTR_BOOL_ARRAY   ? obs_attr_bool("", a->v.ba[i])
+                       : a->type == OBS_ATTR_INT_ARRAY    ? obs_attr_int("", a->v.ia[i])
+                                                          : obs_attr_double("", a->v.da[i]);
+            obs__buf_puts(b, i ? "," : "");
+            obs__console_attr(b, &e);
+        }
+        obs__buf_putc(b, ']');
+    }
+}
+
+static const char *obs__color(const obs__console *c, const char *code) { return c->color ? code : ""; }
+
+/* One span: "name  kind  1.23 ms  key=value ...", then its events. */
+static void obs__console_span(obs__console *c, const obs_span_data *s, const char *prefix,
+                              const char *branch) {
+    static const char *const kinds[] = {"", "server", "client", "producer", "consumer"};
+    obs__buf *b = &c->line;
+    size_t i, j;
+    obs__buf_printf(b, "%s%s%s%s%s", prefix, branch, obs__color(c, "\033[1m"), s->name,
+                    obs__color(c, "\033[0m"));
+    if (s->kind != OBS_SPAN_KIND_INTERNAL && (unsigned)s->kind < 5) obs__buf_printf(b, " [%s]", kinds[s->kind]);
+    obs__buf_printf(b, "  %.3f ms", (double)(s->end_time_ns - s->start_time_ns) / 1e6);
+    if (s->status == OBS_STATUS_ERROR) {
+        obs__buf_printf(b, "  %sERROR%s %s", obs__color(c, "\033[31m"), obs__color(c, "\033[0m"),
+                        s->status_message ? s->status_message : "");
+    }
+    for (i = 0; i < s->n_attrs; i++) obs__console_attr(b, &s->attrs[i]);
+    obs__buf_putc(b, '\n');
+    for (i = 0; i < s->n_events; i++) {
+        const obs_event *e = &s->events[i];
+        obs__buf_printf(b, "%s%s  * %s +%.3f ms", prefix, *branch ? "   " : "", e->name,
+                        (double)(e->time_ns - s->start_time_ns) / 1e6);
+        for (j = 0; j < e->n_attrs; j++) obs__console_attr(b, &e->attrs[j]);
+        obs__buf_putc(b, '\n');
+    }
+}
+
+static int obs__is_child(const obs_span_data *child, const obs_span_data *parent) {
+    return child->has_parent && memcmp(child->trace_id, parent->trace_id, 16) == 0 &&
+           memcmp(child->parent_span_id, parent->span_id, 8) == 0;
+}
+
+/* Prints s and, below it, its pending children (by start time), removing them. */
+static void obs__console_tree(obs__console *c, const obs_span_data *s, obs__buf *prefix, int depth) {
+    size_t plen = prefix->len;
+    for (;;) {
+        size_t i, best = c->npending;
+        obs_span_data *child;
+        for (i = 0; i < c->npending; i++) {
+            if (obs__is_child(c->pending[i], s) &&
+                (best == c->npending || c->pending[i]->start_time_ns < c->pending[best]->start_time_ns)) {
+                best = i;
+            }
+        }
+        if (best == c->npending) return;
+        child = c->pending[best];
+        c->pending[best] = c->pending[--c->npending];
+        for (i = 0; i < c->npending && !obs__is_child(c->pending[i], s); i++) {
+        }
+        /* last child: a corner; otherwise a tee (depth 64 and more: flat, bounded recursion) */
+        obs__console_span(c, child, prefix->p ? prefix->p : "", i == c->npending ? "└─ " : "├─ ");
+        if (depth < 64) {
+            obs__buf_puts(prefix, i == c->npending ? "   " : "│  ");
+            obs__console_tree(c, child, prefix, depth + 1);
+            prefix->len = plen;
+            prefix->p[plen] = 0;
+        }
+        obs__free(child);
+    }
+}
+
+static void obs__console_flush_line(obs__console *c) {
+    fwrite(c->line.p ? c->line.p : "", 1, c->line.len, c->out);
+    fflush(c->out);
+    obs__buf_reset(&c->line);
+}
+
+static void obs__console_trace(obs__console *c, const obs_span_data *root) {
+    obs__buf prefix;
+    char tid[33];
+    memset(&prefix, 0, sizeof prefix);
+    obs__hex_encode(root->trace_id, 16, tid);
+    tid[32] = 0;
+    obs__buf_printf(&c->line, "%strace %s%s%s\n", obs__color(c, "\033[2m"), tid,
+                    root->has_parent ? " (remote parent)" : "", obs__color(c, "\033[0m"));
+    obs__console_span(c, root, "", "");
+    obs__buf_puts(&prefix, "");
+    obs__console_tree(c, root, &prefix, 0);
+    obs__buf_free(&prefix);
+    obs__console_flush_line(c);
+}
+
+/* A span whose root never came (or too many pending): one line, with its ids. */
+static void obs__console_orphan(obs__console *c, obs_span_data *s) {
+    char tid[33];
+    obs__hex_encode(s->trace_id, 16, tid);
+    tid[32] = 0;
+    obs__buf_printf(&c->line, "[trace %.8s] ", tid);
+    obs__console_span(c, s, "", "");
+    obs__console_flush_line(c);
+    obs__free(s);
+}
+
+static obs_result obs__console_export(void *ud, const obs_span_data *const *spans, size_t n, int timeout_ms) {
+    obs__console *c = (obs__console *)ud;
+    size_t i;
+    (void)timeout_ms;
+    for (i = 0; i < n; i++) {
+        const obs_span_data *s = spans[i];
+        if (!c->tree) {
+            obs__console_orphan(c, (obs_span_data *)obs__clone(0, s));
+            continue;
+        }
+        if (!s->has_parent || s->parent_is_remote) { /* a local root: its tree is complete */
+            obs__console_trace(c, s);
+            continue;
+        }
+        if (c->npending == OBS__CONSOLE_PENDING) {
+            obs__console_orphan(c, c->pending[0]);
+            c->pending[0] = c->pending[--c->npending];
+        }
+        if ((c->pending[c->npending] = (obs_span_data *)obs__clone(0, s)) != NULL) c->npending++;
+    }
+    return OBS_OK;
+}
+
+static void obs__console_log_line(obs__console *c, const obs_log_data *r) {
+    static const char *const colors[] = {"\033[2m", "\033[36m", "\033[32m", "\033[33m", "\033[31m", "\033[1;31m"};
+    time_t secs = (time_t)(r->time_ns / 1000000000);
+    struct tm tm;
+    char ts[32];
+    size_t i;
+    int lvl = ((int)r->level - 1) / 4;
+    gmtime_r(&secs, &tm);
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    obs__buf_printf(&c->line, "%s.%03dZ %s%-5s%s %s", ts, (int)(r->time_ns / 1000000 % 1000),
+                    obs__color(c, colors[lvl < 0 ? 0 : lvl > 5 ? 5 : lvl]), obs_level_name(r->level),
+                    obs__color(c, "\033[0m"), r->body);
+    for (i = 0; i < r->n_attrs; i++) {
+        if (strncmp(r->attrs[i].key, "code.", 5) != 0) obs__console_attr(&c->line, &r->attrs[i]);
+    }
+    if (!obs__id_is_zero(r->trace_id, 16)) {
+        char tid[17];
+        obs__hex_encode(r->trace_id, 8, tid);
+        tid[16] = 0;
+        obs__buf_printf(&c->line, "  %strace=%s%s", obs__color(c, "\033[2m"), tid, obs__color(c, "\033[0m"));
+    }
+    obs__buf_putc(&c->line, '\n');
+}
+
+static obs_result obs__console_export_logs(void *ud, const obs_log_data *const *recs, size_t n, int timeout_ms) {
+    obs__console *c = (obs__console *)ud;
+    size_t i;
+    (void)timeout_ms;
+    for (i = 0; i < n; i++) obs__console_log_line(c, recs[i]);
+    obs__console_flush_line(c);
+    return OBS_OK;
+}
+
+static void obs__console_shutdown(void *ud) {
+    obs__console *c = (obs__console *)ud;
+    while (c->npending) obs__console_orphan(c, c->pending[--c->npending]);
+    obs__buf_free(&c->line);
+    obs__free(c);
+}
+
+OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree) {
+    obs__console *c = (obs__console *)obs__calloc(sizeof *c);
+    const char *nc = getenv("NO_COLOR");
+    if (!c) return NULL;
+    c->out = file ? (FILE *)file : stdout;
+    c->tree = tree;
+    c->color = isatty(fileno(c->out)) && !(nc && nc[0]);
+    c->exp.name = "console";
+    c->exp.export_spans = obs__console_export;
+    c->exp.export_logs = obs__console_export_logs;
+    c->exp.shutdown = obs__console_shutdown;
+    c->exp.user_data = c;
+    return &c->exp;
+}
+
+/* ---- memory exporter ---- */
+typedef struct obs__memory {
+    obs_exporter exp;
+    pthread_mutex_t lock;
+    size_t cap, overflow, n[2];
+    void **items[2];
+} obs__memory;
+
+static obs_result obs__memory_add(obs__memory *m, int logs, const void *const *items, size_t n) {
+    size_t i;
+    pthread_mutex_lock(&m->lock);
+    for (i = 0; i < n; i++) {
+        void *copy = m->n[logs] < m->cap ? obs__clone(logs, items[i]) : NULL;
+        if (copy) m->items[logs][m->n[logs]++] = copy;
+        else m->overflow++;
+    }
+    pthread_mutex_unlock(&m->lock);
+    return OBS_OK;
+}
+static obs_result obs__memory_spans(void *ud, const obs_span_data *const *s, size_t n, int t) {
+    (void)t;
+    return obs__memory_add((obs__memory *)ud, 0, (const void *const *)s, n);
+}
+static obs_result obs__memory_logs(void *ud, const obs_log_data *const *r, size_t n, int t) {
+    (void)t;
+    return obs__memory_add((obs__memory *)ud, 1, (const void *const *)r, n);
+}
+OBSDEF obs_exporter *obs_memory_exporter_new(size_t capacity) {
+    obs__memory *m = (obs__memory *)obs__calloc(sizeof *m);
+    if (!m) return NULL;
+    m->cap = capacity;
+    m->items[0] = (void **)obs__calloc((capacity + 1) * sizeof(void *));
+    m->items[1] = (void **)obs__calloc((capacity + 1) * sizeof(void *));
+    if (!m->items[0] || !m->items[1]) {
+        obs__free(m->items[0]);
+        obs__free(m->items[1]);
+        obs__free(m);
+        return NULL;
+    }
+    pthread_mutex_init(&m->lock, NULL);
+    m->exp.name = "memory";
+    m->exp.export_spans = obs__memory_spans;
+    m->exp.export_logs = obs__memory_logs;
+    m->exp.user_data = m;
+    return &m->exp;
+}
+static size_t obs__memory_count(obs_exporter *e, int logs) {
+    obs__memory *m = (obs__memory *)e;
+    size_t n;
+    if (!m) return 0;
+    pthread_mutex_lock(&m->lock);
+    n = m->n[logs];
+    pthread_mutex_unlock(&m->lock);
+    return n;
+}
+static const void *obs__memory_get(obs_exporter *e, int logs, size_t i) {
+    obs__memory *m = (obs__memory *)e;
+    const void *r;
+    if (!m) return NULL;
+    pthread_mutex_lock(&m->lock);
+    r = i < m->n[logs] ? m->items[logs][i] : NULL;
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+OBSDEF size_t obs_memory_exporter_span_count(obs_exporter *e) { return obs__memory_count(e, 0); }
+OBSDEF size_t obs_memory_exporter_log_count(obs_exporter *e) { return obs__memory_count(e, 1); }
+OBSDEF const obs_span_data *obs_memory_exporter_span(obs_exporter *e, size_t i) {
+    return (const obs_span_data *)obs__memory_get(e, 0, i);
+}
+OBSDEF const obs_log_data *obs_memory_exporter_log(obs_exporter *e, size_t i) {
+    return (const obs_log_data *)obs__memory_get(e, 1, i);
+}
+OBSDEF size_t obs_memory_exporter_overflow(obs_exporter *e) {
+    return e ? ((obs__memory *)e)->overflow : 0;
+}
+OBSDEF void obs_memory_exporter_clear(obs_exporter *e) {
+    obs__memory *m = (obs__memory *)e;
+    size_t l, i;
+    if (!m) return;
+    pthread_mutex_lock(&m->lock);
+    for (l = 0; l < 2; l++) {
+        for (i = 0; i < m->n[l]; i++) obs__free(m->items[l][i]);
+        m->n[l] = 0;
+    }
+    m->overflow = 0;
+    pthread_mutex_unlock(&m->lock);
+}
+OBSDEF void obs_memory_exporter_free(obs_exporter *e) {
+    obs__memory *m = (obs__memory *)e;
+    if (!m) return;
+    obs_memory_exporter_clear(e);
+    pthread_mutex_destroy(&m->lock);
+    obs__free(m->items[0]);
+    obs__free(m->items[1]);
+    obs__free(m);
+}
+
+// ============================================================================
+// >>impl:transport -- HTTP/1.1 over sockets, and the curl binary for https
+// ============================================================================
+/* >>part:http begin */
+/* ==== obs: transports (socket HTTP client, curl) ==== */
+/* parts/http.h -- the OTLP/HTTP transport: URL parsing, an HTTP/1.1 keep-alive client over
+   POSIX sockets for http://, and the system `curl` binary for https://. Everything is static
+   and private. The include below exists only for the standalone part test. */
+#ifndef OBS__PART_BASE_H
+#endif
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define OBS__RESP_MAX ((size_t)4 << 20)  /* response body bytes kept (OTLP: read at most 4 MiB) */
+#define OBS__HEAD_MAX ((size_t)64 << 10) /* response header bytes, interim responses included */
+#define OBS__UA "obs.h/0.1"
+
+#ifdef MSG_NOSIGNAL
+#define OBS__NOSIGNAL MSG_NOSIGNAL
+#else
+#define OBS__NOSIGNAL 0 /* e.g. macOS: obs__nosigpipe() sets SO_NOSIGPIPE instead */
+#endif
+
+typedef struct obs__url {
+    int https;
+    char host[256];     /* without IPv6 brackets: what getaddrinfo wants */
+    char port[8];       /* digits, default filled in */
+    char path[1024];    /* starts with '/', query included */
+    char hostport[300]; /* Host header: brackets kept, default port omitted */
+} obs__url;
+
+typedef struct obs__http_req {
+    const obs__url *url;
+    const char *content_type;   /* NULL: none */
+    const char *const *headers; /* "Name: value"; values are secrets, never printed */
+    size_t n_headers;
+    const void *body;
+    size_t body_len;
+    int timeout_ms; /* whole call, name resolution aside; 0 = no limit */
+} obs__http_req;
+
+typedef struct obs__http_resp {
+    int status;        /* valid when the call returned 0 */
+    int retry_after_s; /* -1 when absent */
+    obs__buf body;     /* at most 4 MiB kept */
+    char err[160];     /* why it failed; never holds a header value */
+} obs__http_resp;
+
+typedef struct obs__http_conn {
+    int fd;             /* -1 when not connected */
+    char hostport[300]; /* the endpoint fd talks to: reused only for the same one */
+} obs__http_conn;
+
+static const char obs__tchar[] = /* RFC 9110 token characters (header names) */
+    "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+static int obs__fail(obs__http_resp *r, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void obs__close(int *fd) {
+    if (*fd >= 0) close(*fd);
+    *fd = -1;
+}
+
+static void obs__http_resp_init(obs__http_resp *r) {
+    memset(r, 0, sizeof *r);
+    r->retry_after_s = -1;
+}
+
+static void obs__http_resp_free(obs__http_resp *r) {
+    obs__buf_free(&r->body);
+    obs__http_resp_init(r);
+}
+
+/* Keeps the body's memory, so one resp can serve every export. */
+static void obs__http_resp_reset(obs__http_resp *r) {
+    r->status = 0;
+    r->retry_after_s = -1;
+    r->err[0] = 0;
+    obs__buf_reset(&r->body);
+}
+
+/* Digits in `base` (10 or 16) at s, no sign or blanks; -1 if none or above 2^48. */
+static int64_t obs__num(const char *s, int base, const char **end) {
+    int64_t v = 0;
+    int any = 0;
+    for (;; s++, any = 1) {
+        int c = (unsigned char)*s, d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if (base == 16 && (c | 0x20) >= 'a' && (c | 0x20) <= 'f') d = (c | 0x20) - 'a' + 10;
+        else break;
+        v = v * base + d;
+        if (v > ((int64_t)1 << 48)) return -1;
+    }
+    *end = s;
+    return any ? v : -1;
+}
+
+/* ---- URL ---- */
+
+static int obs__url_parse(const char *url, obs__url *out) {
+    static const char v4[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._";
+    static const char v6[] = "0123456789abcdefABCDEF:.";
+    const char *p, *h, *q, *end, *e;
+    size_t n;
+    int64_t port = 0;
+    int v6lit;
+    memset(out, 0, sizeof *out);
+    if (!url) return -1;
+    for (p = url; *p; p++) { /* no space, control or non-ASCII byte: header injection */
+        if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) return -1;
+    }
+    if (strncasecmp(url, "http://", 7) == 0) {
+        p = url + 7;
+    } else if (strncasecmp(url, "https://", 8) == 0) {
+        p = url + 8;
+        out->https = 1;
+    } else {
+        return -1;
+    }
+    end = p + strcspn(p, "/?#"); /* authority is [p, end) */
+    if (memchr(p, '@', (size_t)(end - p))) return -1; /* userinfo would leak a secret */
+    v6lit = *p == '[';
+    h = p + v6lit;
+    q = v6lit ? (const char *)memchr(h, ']', (size_t)(end - h)) : h + strcspn(h, ":/?#");
+    if (!q || q == h || (size_t)(q - h) >= sizeof out->host) return -1;
+    memcpy(out->host, h, (size_t)(q - h));
+    if (strspn(out->host, v6lit ? v6 : v4) != (size_t)(q - h)) return -1;
+    q += v6lit;
+    if (q < end) {
+        if (*q != ':' || (size_t)(end - q - 1) >= sizeof out->port - 2) return -1;
+        memcpy(out->port, q + 1, (size_t)(end - q - 1));
+        port = obs__num(out->port, 10, &e);
+        if (port < 1 || port > 65535 || *e) return -1;
+    }
+    snprintf(out->port, sizeof out->port, "%d", port ? (int)port : out->https ? 443 : 80);
+    n = strlen(end);
+    if (strchr(end, '#') || n + 2 > sizeof out->path) return -1;
+    snprintf(out->path, sizeof out->path, "%s%s", *end == '/' ? "" : "/", end);
+    port = port == (out->https ? 443 : 80) ? 0 : port;
+    snprintf(out->hostport, sizeof out->hostport, "%s%s%s%s%s", v6lit ? "[" : "", out->host,
+             v6lit ? "]" : "", port ? ":" : "", port ? out->port : "");
+    return 0;
+}
+
+/* ---- request checks shared by both transports ---- */
+
+/* True if s holds a byte that could end a header line or confuse a parser. */
+static int obs__has_ctl(const char *s) {
+    for (; *s; s++) {
+        if (((unsigned char)*s < ' ' && *s != '\t') || *s == 0x7f) return 1;
+    }
+    return 0;
+}
+
+/* Rejects header injection. Errors name the header by index only: values are secrets. */
+static int obs__http_check(const obs__http_req *req, obs__http_resp *resp) {
+    size_t i, n;
+    if (!req || !req->url || (!req->body && req->body_len)) return obs__fail(resp, "bad request");
+    if (req->content_type && obs__has_ctl(req->content_type)) {
+        return obs__fail(resp, "content type contains control characters");
+    }
+    for (i = 0; i < req->n_headers; i++) {
+        const char *h = req->headers[i];
+        n = h ? strspn(h, obs__tchar) : 0;
+        if (!n || h[n] != ':') return obs__fail(resp, "header %zu is not \"Name: value\"", i + 1);
+        if (obs__has_ctl(h + n)) {
+            return obs__fail(resp, "header %zu contains CR, LF, NUL or control bytes", i + 1);
+        }
+    }
+    return 0;
+}
+
+/* ---- response parsing helpers shared by both transports ---- */
+
+/* "HTTP/<version> NNN[ reason]" -> NNN, or -1. */
+static int obs__status_code(const char *s) {
+    const char *e;
+    int64_t code;
+    if (strncmp(s, "HTTP/", 5) != 0) return -1;
+    s += 5 + strspn(s + 5, "0123456789.");
+    if (*s != ' ') return -1;
+    code = obs__num(s + 1, 10, &e);
+    if (code < 100 || code > 599 || e != s + 4 || (*e && *e != ' ')) return -1;
+    return (int)code;
+}
+
+/* If `line` is header `name` (any case), its value with blanks trimmed (in place). */
+static char *obs__hdr(char *line, const char *name) {
+    size_t n = strlen(name);
+    if (strncasecmp(line, name, n) != 0 || line[n] != ':') return NULL;
+    line += n + 1;
+    line += strspn(line, " \t");
+    for (n = strlen(line); n && (line[n - 1] == ' ' || line[n - 1] == '\t');) line[--n] = 0;
+    return line;
+}
+
+/* True if comma list `v` holds token `tok` (any case). */
+static int obs__has_token(const char *v, const char *tok) {
+    size_t n = strlen(tok), len;
+    while (*v) {
+        v += strspn(v, " \t,");
+        len = strcspn(v, " \t,;");
+        if (len == n && strncasecmp(v, tok, n) == 0) return 1;
+        v += len;
+        v += strcspn(v, ",");
+    }
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil);
+   timegm() is not POSIX. */
+static int64_t obs__days(int64_t y, int m, int d) {
+    int64_t era, yoe, doy;
+    y -= m <= 2;
+    era = (y >= 0 ? y : y - 399) / 400;
+    yoe = y - era * 400;
+    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+}
+
+/* Retry-After: delta-seconds or an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), as
+   seconds from now, >= 0; -1 when unparseable. */
+static int obs__retry_after(const char *v) {
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    const char *e, *mp;
+    char mon[4];
+    int d, y, hh, mm, ss, used = -1;
+    int64_t t = obs__num(v, 10, &e);
+    if (t < 0 || *e) {
+        if (sscanf(v, "%*3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &hh, &mm,
+                   &ss, &used) != 6 || used < 0 || v[used]) return -1;
+        mp = strstr(months, mon);
+        if (strlen(mon) != 3 || !mp || (mp - months) % 3 || d < 1 || d > 31 || y < 1970 ||
+            hh > 23 || mm > 59 || ss > 60) return -1;
+        t = obs__days(y, (int)(mp - months) / 3 + 1, d) * 86400 + hh * 3600 + mm * 60 + ss;
+        t -= (int64_t)time(NULL);
+    }
+    return t < 0 ? 0 : t > INT_MAX ? INT_MAX : (int)t;
+}
+
+/* ---- socket HTTP/1.1 client ---- */
+
+static void obs__http_conn_init(obs__http_conn *c) {
+    c->fd = -1;
+    c->hostport[0] = 0;
+}
+
+static void obs__http_conn_close(obs__http_conn *c) {
+    obs__close(&c->fd);
+    c->hostport[0] = 0;
+}
+
+static int obs__again(void) { return errno == EAGAIN || errno == EWOULDBLOCK; }
+
+static void obs__nosigpipe(int fd) {
+#ifdef SO_NOSIGPIPE
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#else
+    (void)fd;
+#endif
+}
+
+/* Non-blocking (all waits go through poll with the deadline), close-on-exec (a child that
+   another thread forks must not keep our connection open). */
+static void obs__fd_flags(int fd) {
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* Milliseconds left before `deadline` as a poll() timeout: -1 none, 0 passed. */
+static int obs__ms_left(int64_t deadline) {
+    int64_t left;
+    if (!deadline) return -1;
+    left = deadline - obs__mono_ms();
+    return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/* Waits for `ev` on fd: 1 ready, 0 deadline passed, -1 error. */
+static int obs__wait(int fd, short ev, int64_t deadline) {
+    struct pollfd p;
+    int ms, rc;
+    for (;;) {
+        ms = obs__ms_left(deadline);
+        if (ms == 0) return 0;
+        p.fd = fd;
+        p.events = ev;
+        p.revents = 0;
+        rc = poll(&p, 1, ms);
+        if (rc > 0) return 1;
+        if (rc == 0) return 0;
+        if (errno != EINTR) return -1;
+    }
+}
+
+/* One address: 0 connected fd in *out, else an errno value. */
+static int obs__connect_one(const struct addrinfo *ai, int64_t deadline, int *out) {
+    int fd, one = 1, err = 0, w, type = ai->ai_socktype;
+    socklen_t len = sizeof err;
+#ifdef SOCK_CLOEXEC
+    type |= SOCK_CLOEXEC;
+#endif
+    fd = socket(ai->ai_family, type, ai->ai_protocol);
+    if (fd < 0) return errno;
+    obs__fd_flags(fd);
+    obs__nosigpipe(fd);
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* head and body: 2 sends */
+    if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+        if (errno != EINPROGRESS && errno != EINTR) {
+            err = errno;
+        } else if ((w = obs__wait(fd, POLLOUT, deadline)) <= 0) {
+            err = w == 0 ? ETIMEDOUT : errno;
+        } else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+            err = errno;
+        }
+    }
+    if (err) close(fd);
+    else *out = fd;
+    return err;
+}
+
+static int obs__connect(obs__http_conn *c, const obs__url *u, int64_t deadline,
+                        obs__http_resp *resp) {
+    struct addrinfo hints, *res, *ai;
+    int rc, err = ENOENT;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    rc = getaddrinfo(u->host, u->port, &hints, &res);
+    if (rc != 0) return obs__fail(resp, "cannot resolve %s: %s", u->host, gai_strerror(rc));
+    for (ai = res; ai && err; ai = ai->ai_next) err = obs__connect_one(ai, deadline, &c->fd);
+    freeaddrinfo(res);
+    if (err) return obs__fail(resp, "connect to %s: %s", u->hostport, strerror(err));
+    snprintf(c->hostport, sizeof c->hostport, "%s", u->hostport);
+    return 0;
+}
+
+/* One request/response exchange on one connection. */
+typedef struct obs__io {
+    int fd;
+    int64_t deadline;           /* obs__mono_ms() value; 0 = none */
+    int got;                    /* a response byte arrived: the connection was not stale */
+    int timed_out;
+    int overflow;               /* body over OBS__RESP_MAX: the rest is left unread */
+    size_t pos, len;            /* unread bytes are buf[pos, len) */
+    char buf[16384];
+} obs__io;
+
+static int obs__io_wait(obs__io *io, short ev, obs__http_resp *resp) {
+    int w = obs__wait(io->fd, ev, io->deadline);
+    if (w > 0) return 0;
+    if (w < 0) return obs__fail(resp, "poll: %s", strerror(errno));
+    io->timed_out = 1;
+    return obs__fail(resp, "timed out");
+}
+
+static int obs__io_send(obs__io *io, const void *data, size_t n, obs__http_resp *resp) {
+    const char *p = (const char *)data;
+    while (n > 0) {
+        ssize_t k = send(io->fd, p, n, OBS__NOSIGNAL);
+        if (k > 0) {
+            p += k;
+            n -= (size_t)k;
+        } else if (k < 0 && obs__again()) {
+            if (obs__io_wait(io, POLLOUT, resp)) return -1;
+        } else if (k == 0 || errno != EINTR) {
+            return obs__fail(resp, "send: %s", strerror(errno));
+        }
+    }
+    return 0;
+}
+
+/* 1 bytes buffered, 0 peer closed, -1 error. */
+static int obs__io_fill(obs__io *io, obs__http_resp *resp) {
+    for (;;) {
+        ssize_t k = recv(io->fd, io->buf, sizeof io->buf, 0);
+        if (k > 0) {
+            io->pos = 0;
+            io->len = (size_t)k;
+            io->got = 1;
+            return 1;
+        }
+        if (k == 0) return 0;
+        if (obs__again()) {
+            if (obs__io_wait(io, POLLIN, resp)) return -1;
+        } else if (errno != EINTR) {
+            return obs__fail(resp, "recv: %s", strerror(errno));
+        }
+    }
+}
+
+/* Reads one line, CR LF stripped, charging its bytes to *budget. */
+static int obs__io_line(obs__io *io, obs__http_resp *resp, obs__buf *line, size_t *budget) {
+    const char *nl = NULL;
+    int r = 0;
+    obs__buf_reset(line);
+    while (!nl) {
+        size_t n;
+        if (io->pos == io->len && (r = obs__io_fill(io, resp)) <= 0) {
+            if (r < 0) return -1;
+            return obs__fail(resp, io->got ? "connection closed mid-response"
+                                           : "connection closed before any response");
+        }
+        nl = (const char *)memchr(io->buf + io->pos, '\n', io->len - io->pos);
+        n = nl ? (size_t)(nl - (io->buf + io->pos)) + 1 : io->len - io->pos;
+        if (n > *budget) return obs__fail(resp, "response header section or line too long");
+        *budget -= n;
+        obs__buf_put(line, io->buf + io->pos, n);
+        io->pos += n;
+    }
+    if (line->oom) return obs__fail(resp, "out of memory");
+    while (line->len && (line->p[line->len - 1] == '\n' || line->p[line->len - 1] == '\r')) {
+        line->p[--line->len] = 0;
+    }
+    if (strlen(line->p) != line->len) return obs__fail(resp, "NUL byte in response header");
+    return 0;
+}
+
+/* Reads n body bytes (n < 0: until the peer closes), keeping the first OBS__RESP_MAX. A longer
+   body is not drained (it could be endless): io->overflow makes the caller drop the
+   connection, and the status still counts. */
+static int obs__io_body(obs__io *io, obs__http_resp *resp, int64_t n) {
+    while (n != 0 && !io->overflow) {
+        size_t take, room = OBS__RESP_MAX - resp->body.len;
+        if (io->pos == io->len) {
+            int r = obs__io_fill(io, resp);
+            if (r <= 0) return r < 0 || n < 0 ? r : obs__fail(resp, "connection closed mid-body");
+        }
+        take = io->len - io->pos;
+        if (n > 0 && (int64_t)take > n) take = (size_t)n;
+        if (take > room) {
+            io->overflow = 1;
+            take = room;
+        }
+        obs__buf_put(&resp->body, io->buf + io->pos, take);
+        io->pos += take;
+        if (n > 0) n -= (int64_t)take;
+    }
+    return 0;
+}
+
+typedef struct obs__head {
+    int status, close, chunked, te;
+    int64_t length; /* Content-Length, -1 when absent */
+} obs__head;
+
+static int obs__head_field(obs__head *h, char *line, obs__http_resp *resp) {
+    size_t n = strspn(line, obs__tchar);
+    const char *e;
+    char *v;
+    int64_t len;
+    if (*line == ' ' || *line == '\t') return 0; /* obsolete line folding: ignored */
+    if (!n || line[n] != ':') return obs__fail(resp, "malformed response header");
+    if ((v = obs__hdr(line, "content-length")) != NULL) {
+        len = obs__num(v, 10, &e);
+        if (len < 0 || *e || (h->length >= 0 && h->length != len)) {
+            return obs__fail(resp, "bad Content-Length");
+        }
+        h->length = len;
+    } else if ((v = obs__hdr(line, "transfer-encoding")) != NULL) {
+        h->te = 1;
+        h->chunked = obs__has_token(v, "chunked");
+    } else if ((v = obs__hdr(line, "connection")) != NULL) {
+        if (obs__has_token(v, "close")) h->close = 1;
+        else if (obs__has_token(v, "keep-alive")) h->close = 0;
+    } else if ((v = obs__hdr(line, "retry-after")) != NULL) {
+        resp->retry_after_s = obs__retry_after(v);
+    }
+    return 0;
+}
+
+static int obs__read_head(obs__io *io, obs__http_resp *resp, obs__head *h, obs__buf *line,
+                          size_t *budget) {
+    int i;
+    for (i = 0; i < 8; i++) { /* a few 1xx interim responses (100 Continue) may come first */
+        if (obs__io_line(io, resp, line, budget)) return -1;
+        h->status = strncmp(line->p, "HTTP/1.", 7) == 0 ? obs__status_code(line->p) : -1;
+        if (h->status < 0) return obs__fail(resp, "malformed status line");
+        h->close = line->p[7] == '0'; /* HTTP/1.0: close unless keep-alive is said */
+        h->chunked = h->te = 0;
+        h->length = -1;
+        resp->retry_after_s = -1;
+        for (;;) {
+            if (obs__io_line(io, resp, line, budget)) return -1;
+            if (!line->len) break;
+            if (obs__head_field(h, line->p, resp)) return -1;
+        }
+        if (h->status == 101) return obs__fail(resp, "unexpected 101 Switching Protocols");
+        if (h->status >= 200) return 0;
+    }
+    return obs__fail(resp, "too many interim responses");
+}
+
+static int obs__read_chunked(obs__io *io, obs__http_resp *resp, obs__buf *line,
+                             size_t *budget) {
+    for (;;) {
+        size_t lim = 1024; /* size line with extensions */
+        const char *e;
+        int64_t n;
+        if (obs__io_line(io, resp, line, &lim)) return -1;
+        n = obs__num(line->p, 16, &e);
+        if (n < 0 || (*e && *e != ';' && *e != ' ' && *e != '\t')) {
+            return obs__fail(resp, "malformed chunk size");
+        }
+        if (n == 0) break;
+        if (obs__io_body(io, resp, n)) return -1;
+        if (io->overflow) return 0;
+        lim = 2;
+        if (obs__io_line(io, resp, line, &lim)) return -1;
+        if (line->len) return obs__fail(resp, "malformed chunk");
+    }
+    do { /* trailers, up to the empty line */
+        if (obs__io_line(io, resp, line, budget)) return -1;
+    } while (line->len);
+    return 0;
+}
+
+static int obs__read_response(obs__io *io, obs__http_resp *resp, obs__head *h) {
+    obs__buf line;
+    size_t budget = OBS__HEAD_MAX;
+    int rc;
+    memset(&line, 0, sizeof line);
+    rc = obs__read_head(io, resp, h, &line, &budget);
+    if (rc || h->status == 204 || h->status == 304) {
+        /* no body */
+    } else if (h->chunked) {
+        rc = obs__read_chunked(io, resp, &line, &budget);
+    } else if (h->te || h->length < 0) { /* framed by the peer closing */
+        h->close = 1;
+        rc = obs__io_body(io, resp, -1);
+    } else {
+        rc = obs__io_body(io, resp, h->length);
+    }
+    obs__buf_free(&line);
+    if (!rc) resp->status = h->status;
+    return rc;
+}
+
+static int obs__http_head(const obs__http_req *req, obs__buf *b, obs__http_resp *resp) {
+    size_t i;
+    obs__buf_printf(b, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: " OBS__UA
+                    "\r\nContent-Length: %zu\r\n", req->url->path, req->url->hostport,
+                    req->body_len);
+    if (req->content_type) obs__buf_printf(b, "Content-Type: %s\r\n", req->content_type);
+    for (i = 0; i < req->n_headers; i++) obs__buf_printf(b, "%s\r\n", req->headers[i]);
+    obs__buf_puts(b, "\r\n");
+    return b->oom ? obs__fail(resp, "out of memory") : 0;
+}
+
+/* Sends the request and reads the reply on c->fd; drops the connection unless it can
+   carry the next request. */
+static int obs__exchange(obs__http_conn *c, const obs__http_req *req, const obs__buf *head,
+                         obs__io *io, obs__http_resp *resp) {
+    obs__head h;
+    int rc;
+    memset(&h, 0, sizeof h);
+    io->fd = c->fd;
+    rc = obs__io_send(io, head->p, head->len, resp);
+    if (!rc) rc = obs__io_send(io, req->body, req->body_len, resp);
+    if (!rc) rc = obs__read_response(io, resp, &h);
+    if (rc || h.close || io->overflow || io->pos != io->len) obs__http_conn_close(c);
+    return rc;
+}
+
+static int obs__http_post(obs__http_conn *c, const obs__http_req *req, obs__http_resp *resp) {
+    obs__http_conn tmp;
+    obs__buf head;
+    obs__io *io;
+    int attempt, reused, rc = -1;
+    obs__http_resp_reset(resp);
+    if (obs__http_check(req, resp)) return -1;
+    memset(&head, 0, sizeof head);
+    io = (obs__io *)obs__alloc(sizeof *io);
+    if (!io || obs__http_head(req, &head, resp)) {
+        obs__free(io);
+        obs__buf_free(&head);
+        return io ? -1 : obs__fail(resp, "out of memory");
+    }
+    if (!c) obs__http_conn_init(c = &tmp);
+    memset(io, 0, sizeof *io);
+    io->deadline = req->timeout_ms > 0 ? obs__mono_ms() + req->timeout_ms : 0;
+    /* A kept-alive connection the server has meanwhile closed fails before any response
+       byte: reconnect once and resend, which is what the server expects of a client. */
+    for (attempt = 0; attempt < 2 && rc; attempt++) {
+        reused = c->fd >= 0 && strcmp(c->hostport, req->url->hostport) == 0;
+        if (!reused) {
+            obs__http_conn_close(c);
+            if (obs__connect(c, req->url, io->deadline, resp)) break;
+        }
+        io->got = io->pos = io->len = 0;
+        rc = obs__exchange(c, req, &head, io, resp);
+        if (!reused || io->got || io->timed_out) break;
+    }
+    if (c == &tmp) obs__http_conn_close(c);
+    obs__free(io);
+    obs__buf_free(&head);
+    return rc;
+}
+
+/* ---- curl transport ---- */
+
+/* Appends `key = "a b"` to a curl config, escaped per curl's config-file rules. */
+static void obs__cfg(obs__buf *b, const char *key, const char *a, const char *b2) {
+    const char *s;
+    int i;
+    obs__buf_printf(b, "%s = \"", key);
+    for (i = 0; i < 2; i++) {
+        for (s = i ? b2 : a; *s; s++) {
+            if (*s == '"' || *s == '\\') obs__buf_putc(b, '\\');
+            obs__buf_putc(b, *s);
+        }
+    }
+    obs__buf_puts(b, "\"\n");
+}
+
+/* Everything curl needs, secrets included; it reaches curl through a pipe, never argv. */
+static int obs__curl_config(const obs__http_req *req, obs__buf *b, obs__http_resp *resp) {
+    char base[320];
+    const char *cacert = getenv("OBS_CURL_CACERT");
+    size_t i;
+    snprintf(base, sizeof base, "%s://%s", req->url->https ? "https" : "http",
+             req->url->hostport);
+    obs__cfg(b, "url", base, req->url->path);
+    obs__buf_puts(b, "silent\nshow-error\ngloboff\n"); /* globoff: [::1] is no glob */
+    obs__cfg(b, "request", "POST", "");
+    obs__cfg(b, "data-binary", "@-", "");          /* body: stdin */
+    obs__cfg(b, "dump-header", "/dev/fd/4", "");   /* status line and Retry-After */
+    obs__cfg(b, "user-agent", OBS__UA, "");
+    obs__cfg(b, "header", "Expect:", "");          /* no 1 s wait for 100 Continue */
+    obs__cfg(b, "header", "Content-Type: ", req->content_type ? req->content_type : "");
+    for (i = 0; i < req->n_headers; i++) obs__cfg(b, "header", req->headers[i], "");
+    if (req->timeout_ms > 0) {
+        obs__buf_printf(b, "max-time = \"%d.%03d\"\n", req->timeout_ms / 1000,
+                        req->timeout_ms % 1000);
+    }
+    if (cacert && *cacert) obs__cfg(b, "cacert", cacert, "");
+    return b->oom ? obs__fail(resp, "out of memory") : 0;
+}
+
+/* A channel to the child: the parent's end in `fd`, close-on-exec, non-blocking. */
+typedef struct obs__stream {
+    int fd;
+    const char *src; /* parent writes: bytes still to send */
+    size_t left;
+    obs__buf *dst;   /* parent reads: where bytes go */
+    size_t max;      /* keep at most this many, drain the rest */
+} obs__stream;
+
+/* Both ends numbered >= 5, so the child's dup2 onto 0..4 never clobbers a source fd. */
+static int obs__chan(int fds[2], int sock) {
+    int p[2], i;
+    if (sock ? socketpair(AF_UNIX, SOCK_STREAM, 0, p) : pipe(p)) return -1;
+    for (i = 0; i < 2; i++) {
+        fds[i] = fcntl(p[i], F_DUPFD_CLOEXEC, 5);
+        close(p[i]);
+    }
+    if (fds[0] >= 0 && fds[1] >= 0) return 0;
+    obs__close(&fds[0]);
+    obs__close(&fds[1]);
+    return -1;
+}
+
+static void obs__stream_step(obs__stream *s) {
+    char tmp[16384];
+    ssize_t k;
+    if (!s->dst) {
+        k = send(s->fd, s->src, s->left < 65536 ? s->left : 65536, OBS__NOSIGNAL);
+        if (k > 0) {
+            s->src += k;
+            s->left -= (size_t)k;
+        }
+        if (s->left == 0 || (k < 0 && !obs__again() && errno != EINTR)) obs__close(&s->fd);
+        return;
+    }
+    k = read(s->fd, tmp, sizeof tmp);
+    if (k > 0) {
+        size_t room = s->max - s->dst->len;
+        obs__buf_put(s->dst, tmp, (size_t)k < room ? (size_t)k : room);
+    } else if (k == 0 || (!obs__again() && errno != EINTR)) {
+        obs__close(&s->fd);
+    }
+}
+
+/* Moves bytes until every channel is closed (0) or the deadline passes (-1). */
+static int obs__pump(obs__stream *s, int n, int64_t deadline) {
+    struct pollfd pf[8];
+    int idx[8], i, k, ms;
+    for (;;) {
+        for (i = k = 0; i < n; i++) {
+            if (s[i].fd < 0) continue;
+            pf[k].fd = s[i].fd;
+            pf[k].events = s[i].dst ? POLLIN : POLLOUT;
+            pf[k].revents = 0;
+            idx[k++] = i;
+        }
+        if (!k) return 0;
+        ms = obs__ms_left(deadline);
+        if (ms == 0 || (poll(pf, (nfds_t)k, ms) < 0 && errno != EINTR)) return -1;
+        for (i = 0; i < k; i++) {
+            if (pf[i].revents) obs__stream_step(&s[idx[i]]);
+        }
+    }
+}
+
+/* Child fds: 0 body (a socket: MSG_NOSIGNAL writes, so a curl that dies early cannot raise
+   SIGPIPE here), 1 response body, 2 errors, 3 config (a pipe filled before the spawn, so the
+   parent never writes to a pipe whose reader may be gone), 4 header dump. */
+static pid_t obs__curl_spawn(const obs__buf *cfg, obs__stream *s, obs__http_resp *resp) {
+    extern char **environ;
+    char a0[] = "curl", a1[] = "-q", a2[] = "--config", a3[] = "/dev/fd/3";
+    char *argv[5];
+    const char *prog = getenv("OBS_CURL");
+    posix_spawn_file_actions_t fa;
+    int child[5], p[2], i, rc = 0;
+    pid_t pid = -1;
+    argv[0] = a0, argv[1] = a1, argv[2] = a2, argv[3] = a3, argv[4] = NULL;
+    posix_spawn_file_actions_init(&fa);
+    for (i = 0; i < 5; i++) child[i] = -1;
+    for (i = 0; i < 5 && !rc; i++) {
+        int in = i == 0 || i == 3; /* the child reads these */
+        if (obs__chan(p, i == 0)) {
+            rc = errno;
+            break;
+        }
+        child[i] = p[!in];
+        s[i].fd = p[in];
+        obs__fd_flags(s[i].fd);
+        obs__nosigpipe(s[i].fd);
+        rc = posix_spawn_file_actions_adddup2(&fa, child[i], i);
+    }
+    if (!rc && write(s[3].fd, cfg->p, cfg->len) != (ssize_t)cfg->len) rc = E2BIG;
+    obs__close(&s[3].fd);
+    if (!rc) rc = posix_spawnp(&pid, prog && *prog ? prog : "curl", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    for (i = 0; i < 5; i++) obs__close(&child[i]);
+    if (!rc) return pid;
+    if (rc == ENOENT && !(prog && *prog)) {
+        obs__fail(resp, "curl not found on PATH (needed for https:// endpoints; install curl "
+                        "or use http://)");
+    } else if (rc == E2BIG) {
+        obs__fail(resp, "request headers too large for curl's config pipe");
+    } else {
+        obs__fail(resp, "cannot run curl: %s", strerror(rc));
+    }
+    return -1;
+}
+
+/* Exit status, -2 when the host program reaps children itself (SIGCHLD ignored). */
+static int obs__reap(pid_t pid, int kill_it) {
+    int st = 0;
+    if (kill_it) kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) return -2;
+    }
+    return st;
+}
+
+/* Status and Retry-After from the header dump; the last response wins (curl also dumps
+   100 Continue and proxy CONNECT replies). */
+static void obs__curl_head(char *dump, obs__http_resp *resp) {
+    char *line, *next, *v;
+    for (line = dump; *line; line = next) {
+        size_t n = strcspn(line, "\r\n");
+        next = line + n + strspn(line + n, "\r\n");
+        line[n] = 0;
+        if (strncmp(line, "HTTP/", 5) == 0) {
+            resp->status = obs__status_code(line);
+            resp->retry_after_s = -1;
+        } else if ((v = obs__hdr(line, "retry-after")) != NULL) {
+            resp->retry_after_s = obs__retry_after(v);
+        }
+    }
+}
+
+/* curl's own error line ("curl: (7) Failed to connect ..."; more lines may follow it), else
+   the last line it printed. Trims in place. */
+static const char *obs__curl_msg(obs__buf *b) {
+    char *m, *s;
+    if (!b->p) return "";
+    while (b->len && strchr(" \t\r\n", b->p[b->len - 1])) b->p[--b->len] = 0;
+    m = strrchr(b->p, '\n');
+    m = m ? m + 1 : b->p;
+    for (s = b->p; (s = strstr(s, "curl: (")) != NULL; s++) m = s;
+    m[strcspn(m, "\r\n")] = 0;
+    return m;
+}
+
+static int obs__curl_result(int st, const obs__http_req *req, obs__buf *hdr, obs__buf *errb,
+                            obs__http_resp *resp) {
+    const char *msg = obs__curl_msg(errb);
+    if (st == -1) return obs__fail(resp, "curl timed out after %d ms, killed", req->timeout_ms);
+    if (st != -2 && WIFSIGNALED(st)) return obs__fail(resp, "curl killed by signal %d",
+                                                      WTERMSIG(st));
+    if (st != -2 && WEXITSTATUS(st) == 127 && !*msg && !getenv("OBS_CURL")) {
+        return obs__fail(resp, "curl not found on PATH (needed for https:// endpoints; "
+                               "install curl or use http://)");
+    }
+    if (st != -2 && WEXITSTATUS(st)) {
+        return *msg ? obs__fail(resp, "%s", msg) : obs__fail(resp, "curl exit %d",
+                                                             WEXITSTATUS(st));
+    }
+    if (hdr->len >= OBS__HEAD_MAX) return obs__fail(resp, "response headers exceed 64 KiB");
+    if (hdr->p) obs__curl_head(hdr->p, resp);
+    return resp->status > 0 ? 0 : obs__fail(resp, "curl reported no HTTP status");
+}
+
+static int obs__curl_post(const obs__http_req *req, obs__http_resp *resp) {
+    obs__buf cfg, hdr, errb;
+    obs__stream s[5];
+    int i, rc, st;
+    pid_t pid;
+    obs__http_resp_reset(resp);
+    if (obs__http_check(req, resp)) return -1;
+    memset(&cfg, 0, sizeof cfg);
+    memset(&hdr, 0, sizeof hdr);
+    memset(&errb, 0, sizeof errb);
+    memset(s, 0, sizeof s);
+    for (i = 0; i < 5; i++) s[i].fd = -1;
+    s[0].src = (const char *)req->body, s[0].left = req->body_len;
+    s[1].dst = &resp->body, s[1].max = OBS__RESP_MAX;
+    s[2].dst = &errb, s[2].max = 4096;
+    s[4].dst = &hdr, s[4].max = OBS__HEAD_MAX;
+    rc = obs__curl_config(req, &cfg, resp);
+    pid = rc ? -1 : obs__curl_spawn(&cfg, s, resp);
+    if (pid > 0) {
+        /* curl's --max-time should end it; if not, kill it a second later */
+        int late = obs__pump(s, 5, req->timeout_ms > 0 ? obs__mono_ms() + req->timeout_ms
+                                                             + 1000 : 0);
+        st = obs__reap(pid, late);
+        rc = obs__curl_result(late ? -1 : st, req, &hdr, &errb, resp);
+    }
+    for (i = 0; i < 5; i++) obs__close(&s[i].fd);
+    obs__buf_free(&cfg);
+    obs__buf_free(&hdr);
+    obs__buf_free(&errb);
+    if (pid <= 0 || rc) resp->status = 0;
+    return pid > 0 ? rc : -1;
+}
+
+/* ---- dispatcher ---- */
+
+/* https:// goes through curl (obs.h has no TLS of its own), http:// through the socket
+   client on connection c (may be NULL: a fresh connection, closed after the call). */
+static int obs__transport_post(obs__http_conn *c, const obs__http_req *req,
+                               obs__http_resp *resp) {
+    if (req && req->url && req->url->https) return obs__curl_post(req, resp);
+    return obs__http_post(c, req, resp);
+}
+/* >>part:http end */
+
+// ============================================================================
+// >>impl:exporter -- the OTLP/HTTP exporter: encode, post, retry, count
+// ============================================================================
+#define OBS__MAX_BODY (8u * 1024 * 1024) /* a bigger batch is split in halves */
+
+typedef struct obs__otlp {
+    obs_exporter exp;
+    int logs;
+    char *endpoint;
+    obs__url url;
+    char **headers; /* "Name: value" (values are secrets) */
+    size_t n_headers;
+    int timeout_ms;
+    obs__http_conn conn;
+    obs__buf body;
+    obs__http_resp resp;
+} obs__otlp;
+
+static void obs__sleep_ms(int64_t ms) {
+    struct timespec ts;
+    if (ms <= 0) return;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* The number after "key": in a JSON response (quoted or not); 0 when absent. */
+static uint64_t obs__json_find_u64(const char *body, const char *key) {
+    const char *p = body ? strstr(body, key) : NULL;
+    uint64_t v = 0;
+    if (!p) return 0;
+    p += strlen(key);
+    while (*p == '"' || *p == ':' || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') p++;
+    while (*p >= '0' && *p <= '9' && v < UINT64_MAX / 10) v = v * 10 + (uint64_t)(*p++ - '0');
+    return v;
+}
+
+/* A 2xx may still refuse some items (partialSuccess): count them, never retry. */
+static void obs__otlp_partial(obs__otlp *o, size_t n) {
+    uint64_t rejected = obs__json_find_u64(o->resp.body.p,
+                                           o->logs ? "\"rejectedLogRecords\"" : "\"rejectedSpans\"");
+    if (!rejected) return;
+    if (rejected > n) rejected = n;
+    obs__count_global(o->logs ? OBS__C_LOG_REJECTED : OBS__C_SPAN_REJECTED, rejected);
+    obs__diag(2, "%s: the receiver rejected %llu of %lu %s", o->endpoint,
+              (unsigned long long)rejected, (unsigned long)n, o->logs ? "log records" : "spans");
+}
+
+static int obs__retryable(int status) {
+    return status == 429 || status == 502 || status == 503 || status == 504;
+}
+
+/* Exponential backoff with jitter (0.5 s, 1 s, 2 s ... capped at 5 s, each 50-100%), or
+   the receiver's Retry-After. */
+static int64_t obs__backoff_ms(int attempt, int retry_after_s) {
+    uint64_t r = obs__os_random64();
+    int64_t base = 500LL << (attempt < 4 ? attempt : 4);
+    if (retry_after_s >= 0) return (int64_t)retry_after_s * 1000;
+    if (base > 5000) base = 5000;
+    return base / 2 + (int64_t)(r % (uint64_t)(base / 2 + 1));
+}
+
+/* Posts o->body until it is accepted, refused, or the deadline passes. */
+static obs_result obs__otlp_send(obs__otlp *o, size_t n, int64_t deadline_ms) {
+    obs__http_req req;
+    const char *what = o->logs ? "log records" : "spans";
+    int attempt;
+    memset(&req, 0, sizeof req);
+    req.url = &o->url;
+    req.content_type = "application/json";
+    req.headers = (const char *const *)o->headers;
+    req.n_headers = o->n_headers;
+    req.body = o->body.p;
+    req.body_len = o->body.len;
+    for (attempt = 0;; attempt++) {
+        int64_t left = deadline_ms - obs__mono_ms(), wait;
+        int rc, status;
+        if (left <= 0) {
+            obs__diag(1, "%s: export timed out; dropping %lu %s", o->endpoint, (unsigned long)n, what);
+            return OBS_ERR_TIMEOUT;
+        }
+        req.timeout_ms = (int)left;
+        obs__count_global(OBS__C_REQUESTS, 1);
+        rc = obs__transport_post(&o->conn, &req, &o->resp);
+        status = rc == 0 ? o->resp.status : 0;
+        if (status >= 200 && status < 300) {
+            obs__diag(4, "%s: exported %lu %s (HTTP %d)", o->endpoint, (unsigned long)n, what, status);
+            obs__otlp_partial(o, n);
+            return OBS_OK;
+        }
+        if (rc == 0 && !obs__retryable(status)) {
+            obs__diag(1, "%s: HTTP %d; dropping %lu %s (not retryable)", o->endpoint, status,
+                      (unsigned long)n, what);
+            return OBS_ERR_NET;
+        }
+        wait = obs__backoff_ms(attempt, rc == 0 ? o->resp.retry_after_s : -1);
+        if (rc) obs__diag(3, "%s: %s; retry in %lld ms", o->endpoint, o->resp.err, (long long)wait);
+        else obs__diag(3, "%s: HTTP %d; retry in %lld ms", o->endpoint, status, (long long)wait);
+        if (wait >= deadline_ms - obs__mono_ms()) {
+            obs__diag(1, "%s: %s; dropping %lu %s (no time left to retry)", o->endpoint,
+                      rc ? o->resp.err : "receiver busy", (unsigned long)n, what);
+            return rc ? OBS_ERR_NET : OBS_ERR_TIMEOUT;
+        }
+        obs__count_global(OBS__C_RETRIES, 1);
+        obs__sleep_ms(wait);
+    }
+}
+
+static obs_result obs__otlp_export(obs__otlp *o, const void *const *items, size_t n, int64_t deadline_ms) {
+    obs_result a, b;
+    obs__buf_reset(&o->body);
+    obs__otlp_request(&o->body, o->logs, items, n);
+    if (o->body.oom) return OBS_ERR_NOMEM;
+    if (o->body.len <= OBS__MAX_BODY || n < 2) return obs__otlp_send(o, n, deadline_ms);
+    a = obs__otlp_export(o, items, n / 2, deadline_ms); /* too big for one request: halves */
+    b = obs__otlp_export(o, items + n / 2, n - n / 2, deadline_ms);
+    return a != OBS_OK ? a : b;
+}
+
+static int64_t obs__deadline(int a_ms, int b_ms) {
+    int ms = a_ms <= 0 ? b_ms : b_ms <= 0 ? a_ms : OBS__MIN(a_ms, b_ms);
+    return obs__mono_ms() + (ms <= 0 ? 24LL * 3600 * 1000 : ms); /* 0: no limit */
+}
+static obs_result obs__otlp_spans(void *ud, const obs_span_data *const *s, size_t n, int timeout_ms) {
+    obs__otlp *o = (obs__otlp *)ud;
+    return obs__otlp_export(o, (const void *const *)s, n, obs__deadline(o->timeout_ms, timeout_ms));
+}
+static obs_result obs__otlp_logs(void *ud, const obs_log_data *const *r, size_t n, int timeout_ms) {
+    obs__otlp *o = (obs__otlp *)ud;
+    return obs__otlp_export(o, (const void *const *)r, n, obs__deadline(o->timeout_ms, timeout_ms));
+}
+static void obs__otlp_free(void *ud) {
+    obs__otlp *o = (obs__otlp *)ud;
+    size_t i;
+    obs__http_conn_close(&o->conn);
+    obs__http_resp_free(&o->resp);
+    obs__buf_free(&o->body);
+    for (i = 0; i < o->n_headers; i++) obs__free(o->headers[i]);
+    obs__free(o->headers);
+    obs__free(o->endpoint);
+    obs__free(o);
+}
+
+/* headers: "k=v,k2=v2" already percent-decoded into "Name: value" lines by the caller. */
+static obs_exporter *obs__otlp_new(int logs, const char *endpoint, char **headers, size_t n_headers,
+                                   int timeout_ms) {
+    obs__otlp *o = (obs__otlp *)obs__calloc(sizeof *o);
+    if (!o) return NULL;
+    o->logs = logs;
+    o->headers = headers;
+    o->n_headers = n_headers;
+    o->timeout_ms = timeout_ms;
+    o->endpoint = obs__strdup(endpoint);
+    obs__http_conn_init(&o->conn);
+    obs__http_resp_init(&o->resp);
+    if (!o->endpoint || obs__url_parse(endpoint, &o->url) != 0) {
+        obs__diag(1, "invalid OTLP endpoint \"%s\": want http://host[:port][/path] or https://...",
+                  o->endpoint ? endpoint : "");
+        obs__otlp_free(o);
+        return NULL;
+    }
+    o->exp.name = "otlp";
+    o->exp.export_spans = obs__otlp_spans;
+    o->exp.export_logs = obs__otlp_logs;
+    o->exp.shutdown = obs__otlp_free;
+    o->exp.user_data = o;
+    return &o->exp;
+}
+
+// ============================================================================
+// >>impl:env -- the OpenTelemetry environment: values, lists, k=v pairs
+// ============================================================================
+/* An empty variable counts as unset (spec). */
+static const char *obs__env(const char *name) {
+    const char *v = getenv(name);
+    return v && v[0] ? v : NULL;
+}
+
+static int obs__streq_nocase(const char *a, const char *b) {
+    for (; *a && *b; a++, b++) {
+        char x = *a >= 'A' && *a <= 'Z' ? (char)(*a + 32) : *a;
+        char y = *b >= 'A' && *b <= 'Z' ? (char)(*b + 32) : *b;
+        if (x != y) return 0;
+    }
+    return *a == *b;
+}
+
+/* An integer setting: the caller's value when non-zero, else the variable, else def.
+   A bad variable is reported once and ignored. */
+static int obs__setting_int(int given, const char *name, int def, int min) {
+    const char *v = obs__env(name);
+    char *end;
+    long x;
+    if (given) return given < min ? def : given;
+    if (!v) return def;
+    errno = 0;
+    x = strtol(v, &end, 10);
+    while (*end == ' ' || *end == '\t') end++;
+    if (errno || *end || x < min || x > 0x7fffffff) {
+        obs__diag(2, "%s=\"%.64s\" is not a whole number >= %d; using %d", name, v, min, def);
+        return def;
+    }
+    return (int)x;
+}
+
+static int obs__hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes s[0..n) into out (NUL-terminated); trims spaces and tabs around it.
+   Returns 0 on a bad %xx. */
+static int obs__pct_decode(const char *s, size_t n, obs__buf *out) {
+    size_t i;
+    while (n && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    obs__buf_reset(out);
+    obs__buf_put(out, "", 0);
+    for (i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int hi = i + 2 < n ? obs__hexval(s[i + 1]) : -1;
+            int lo = i + 2 < n ? obs__hexval(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0) return 0;
+            obs__buf_putc(out, (char)(hi * 16 + lo));
+            i += 2;
+        } else {
+            obs__buf_putc(out, s[i]);
+        }
+    }
+    return !out->oom;
+}
+
+/* Walks "k=v,k2=v2" (W3C Baggage style, values percent-decoded). Calls fn for each pair;
+   returns 0 at the first malformed pair (after reporting it, without its value). */
+static int obs__kv_each(const char *list, const char *what,
+                        int (*fn)(void *ud, const char *k, const char *v), void *ud) {
+    obs__buf k, v;
+    const char *p = list;
+    int ok = 1;
+    memset(&k, 0, sizeof k);
+    memset(&v, 0, sizeof v);
+    while (ok && p && *p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *eq = (const char *)memchr(p, '=', len);
+        int blank = 1;
+        size_t i;
+        for (i = 0; i < len; i++) blank &= p[i] == ' ' || p[i] == '\t';
+        if (!blank) {
+            if (!eq || !obs__pct_decode(p, (size_t)(eq - p), &k) || !k.len ||
+                !obs__pct_decode(eq + 1, len - (size_t)(eq - p) - 1, &v)) {
+                obs__diag(2, "%s: entry %d is not key=value with %%-encoding; ignoring %s", what,
+                          (int)(p - list), "the variable");
+                ok = 0;
+            } else if (!fn(ud, k.p, v.p)) {
+                ok = 0;
+            }
+        }
+        p = comma ? comma + 1 : NULL;
+    }
+    obs__buf_free(&k);
+    obs__buf_free(&v);
+    return ok;
+}
+
+/* Exporter lists: "otlp,console,none". Bits: 1 otlp, 2 console. */
+static int obs__exporter_list(const char *given, const char *name) {
+    const char *v = given ? given : obs__env(name);
+    int bits = 0;
+    char word[32];
+    if (!v) return 1;
+    while (*v) {
+        size_t n = strcspn(v, ",");
+        size_t a = 0, b = n;
+        while (a < b && (v[a] == ' ' || v[a] == '\t')) a++;
+        while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t')) b--;
+        if (b - a < sizeof word) {
+            memcpy(word, v + a, b - a);
+            word[b - a] = 0;
+        } else {
+            word[0] = '?';
+            word[1] = 0;
+        }
+        if (obs__streq_nocase(word, "otlp")) bits |= 1;
+        else if (obs__streq_nocase(word, "console")) bits |= 2;
+        else if (obs__streq_nocase(word, "none")) bits |= 4;
+        else if (word[0]) obs__diag(2, "%s: unknown exporter \"%s\" (obs.h has otlp, console, none)", name, word);
+        v += n + (v[n] == ',');
+    }
+    return bits & 4 ? 0 : bits; /* "none" wins, as the spec says */
+}
+
+static obs_sampler_kind obs__sampler_from_env(void) {
+    static const char *const names[] = {"always_on", "always_off", "traceidratio",
+                                        "parentbased_always_on", "parentbased_always_off",
+                                        "parentbased_traceidratio"};
+    const char *v = obs__env("OTEL_TRACES_SAMPLER");
+    int i;
+    if (!v) return OBS_SAMPLER_PARENTBASED_ALWAYS_ON;
+    for (i = 0; i < 6; i++) {
+        if (obs__streq_nocase(v, names[i])) return (obs_sampler_kind)(OBS_SAMPLER_ALWAYS_ON + i);
+    }
+    obs__diag(2, "OTEL_TRACES_SAMPLER=\"%.64s\" is not a sampler obs.h knows; using "
+                 "parentbased_always_on", v);
+    return OBS_SAMPLER_PARENTBASED_ALWAYS_ON;
+}
+
+static double obs__sampler_ratio(double given) {
+    const char *v = obs__env("OTEL_TRACES_SAMPLER_ARG");
+    char *end;
+    double r;
+    if (given > 0) return given > 1 ? 1.0 : given;
+    if (!v) return 1.0;
+    r = strtod(v, &end);
+    if (end == v || *end || !(r >= 0.0 && r <= 1.0)) {
+        obs__diag(2, "OTEL_TRACES_SAMPLER_ARG=\"%.64s\" is not a ratio in [0, 1]; using 1.0", v);
+        return 1.0;
+    }
+    return r;
+}
+
+static obs_level obs__level_from(const char *v, const char *name, obs_level def) {
+    static const char *const names[] = {"trace", "debug", "info", "warn", "error", "fatal", "off", "none"};
+    static const obs_level levels[] = {OBS_LEVEL_TRACE, OBS_LEVEL_DEBUG, OBS_LEVEL_INFO, OBS_LEVEL_WARN,
+                                       OBS_LEVEL_ERROR, OBS_LEVEL_FATAL, OBS_LEVEL_OFF, OBS_LEVEL_OFF};
+    int i;
+    if (!v) return def;
+    for (i = 0; i < 8; i++) {
+        if (obs__streq_nocase(v, names[i])) return levels[i];
+    }
+    if (obs__streq_nocase(v, "warning")) return OBS_LEVEL_WARN;
+    obs__diag(2, "%s=\"%.32s\" is not a level (trace, debug, info, warn, error, fatal, off)", name, v);
+    return def;
+}
+
+// ============================================================================
+// >>impl:setup -- obs_init, resource, pipelines, flush, shutdown, stats
+// ============================================================================
+static int obs__res_set(void *ud, const char *k, const char *v) {
+    obs_attr a = obs_attr_str(k, v);
+    (void)ud;
+    obs__attrs_set(&obs__g.res, 0, obs__g.res_arena, 0xffffffffu, &a);
+    return 1;
+}
+static void obs__res_int(const char *k, int64_t v) {
+    obs_attr a = obs_attr_int(k, v);
+    obs__attrs_set(&obs__g.res, 0, obs__g.res_arena, 0xffffffffu, &a);
+}
+
+/* The executable's name, for process.executable.name and unknown_service:<name>. */
+static void obs__exe_name(char *out, size_t n) {
+    char path[1024];
+    ssize_t len = readlink("/proc/self/exe", path, sizeof path - 1);
+    const char *base = "unknown";
+    if (len > 0) {
+        path[len] = 0;
+        base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    }
+    len = (ssize_t)strlen(base);
+    if ((size_t)len >= n) len = (ssize_t)n - 1;
+    memmove(out, base, (size_t)len);
+    out[len] = 0;
+}
+
+/* A user's k=v list counts only when all of it decodes (spec: else discard it whole). */
+static int obs__kv_check(void *ud, const char *k, const char *v) {
+    (void)ud;
+    (void)k;
+    (void)v;
+    return 1;
+}
+static void obs__res_list(const char *list, const char *what) {
+    if (list && obs__kv_each(list, what, obs__kv_check, NULL)) obs__kv_each(list, what, obs__res_set, NULL);
+}
+
+static int obs__resource_build(const obs_config *cfg) {
+    char exe[256], svc[300], host[256];
+    const char *name = cfg->service_name ? cfg->service_name : obs__env("OTEL_SERVICE_NAME");
+    if (!(obs__g.res_arena = (obs__arena *)obs__calloc(sizeof(obs__arena)))) return 0;
+    obs__arena_reset(obs__g.res_arena);
+    obs__exe_name(exe, sizeof exe);
+    snprintf(svc, sizeof svc, "unknown_service:%s", exe);
+    obs__res_set(NULL, "service.name", svc);
+    obs__res_set(NULL, "telemetry.sdk.name", "obs.h");
+    obs__res_set(NULL, "telemetry.sdk.language", "c");
+    obs__res_set(NULL, "telemetry.sdk.version", OBS_VERSION_STRING);
+    obs__res_int("process.pid", (int64_t)getpid());
+    obs__res_set(NULL, "process.executable.name", exe);
+    if (gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = 0;
+        obs__res_set(NULL, "host.name", host);
+    }
+    obs__res_list(obs__env("OTEL_RESOURCE_ATTRIBUTES"), "OTEL_RESOURCE_ATTRIBUTES");
+    obs__res_list(cfg->resource_attributes, "obs_config.resource_attributes");
+    if (name) obs__res_set(NULL, "service.name", name); /* OTEL_SERVICE_NAME wins (spec) */
+    obs__g.resource = obs__g.res.v;
+    obs__g.n_resource = obs__g.res.n;
+    return obs__g.res.n > 0;
+}
+
+OBSDEF const obs_attr *obs_resource(size_t *n) {
+    if (n) *n = obs__g.n_resource;
+    return obs__g.resource;
+}
+
+/* ---- OTLP settings per signal ---- */
+typedef struct obs__hdrs {
+    char **v;
+    size_t n;
+    int bad;
+} obs__hdrs;
+
+static int obs__hdr_add(void *ud, const char *k, const char *v) {
+    obs__hdrs *h = (obs__hdrs *)ud;
+    size_t kn = strlen(k), vn = strlen(v), i;
+    char **nv, *line;
+    for (i = 0; i < kn; i++) {
+        unsigned char c = (unsigned char)k[i];
+        if (c <= ' ' || c >= 127 || strchr("()<>@,;:\\\"/[]?={}", c)) break;
+    }
+    if (i < kn || strpbrk(v, "\r\n")) {
+        obs__diag(1, "OTLP header \"%.64s\": bad name, or CR/LF in its value; not sent", k);
+        h->bad = 1;
+        return 1;
+    }
+    nv = (char **)obs__realloc(h->v, (h->n + 1) * sizeof(char *));
+    line = (char *)obs__alloc(kn + vn + 3);
+    if (!nv || !line) {
+        obs__free(line);
+        if (nv) h->v = nv;
+        return 0;
+    }
+    h->v = nv;
+    memcpy(line, k, kn);
+    memcpy(line + kn, ": ", 2);
+    memcpy(line + kn + 2, v, vn + 1);
+    h->v[h->n++] = line;
+    return 1;
+}
+
+/* The signal's variable, e.g. OTEL_EXPORTER_OTLP_TRACES_TIMEOUT, else the general one. */
+static const char *obs__otlp_env(const char *sig, const char *suffix, char *name, size_t n) {
+    const char *v;
+    snprintf(name, n, "OTEL_EXPORTER_OTLP_%s_%s", sig, suffix);
+    if ((v = obs__env(name)) != NULL) return v;
+    snprintf(name, n, "OTEL_EXPORTER_OTLP_%s", suffix);
+    return obs__env(name);
+}
+
+static obs_exporter *obs__otlp_from_config(const obs_config *cfg, int logs) {
+    const char *sig = logs ? "LOGS" : "TRACES", *path = logs ? "/v1/logs" : "/v1/traces";
+    char name[64], url[2048], tname[64];
+    const char *v, *proto, *hv;
+    obs__hdrs h;
+    size_t i;
+    int timeout;
+    obs_exporter *e;
+    memset(&h, 0, sizeof h);
+    snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_ENDPOINT", sig);
+    if (cfg->otlp_endpoint || !(v = obs__env(name))) { /* a base URL: the signal path appended */
+        const char *base = cfg->otlp_endpoint ? cfg->otlp_endpoint : obs__env("OTEL_EXPORTER_OTLP_ENDPOINT");
+        size_t bl;
+        base = base ? base : "http://localhost:4318";
+        bl = strlen(base);
+        while (bl && base[bl - 1] == '/') bl--;
+        snprintf(url, sizeof url, "%.*s%s", (int)bl, base, path);
+    } else {
+        snprintf(url, sizeof url, "%s", v); /* a signal endpoint is used as given */
+    }
+    proto = obs__otlp_env(sig, "PROTOCOL", name, sizeof name);
+    if (proto && strcmp(proto, "http/json") != 0) {
+        obs__diag(2, "%s=\"%.32s\": obs.h speaks http/json only (yet); using http/json", name, proto);
+    }
+    timeout = cfg->otlp_timeout_ms;
+    if (!timeout) {
+        v = obs__otlp_env(sig, "TIMEOUT", tname, sizeof tname);
+        timeout = v ? obs__setting_int(0, tname, 10000, 0) : 10000;
+    }
+    hv = cfg->otlp_headers ? cfg->otlp_headers : obs__otlp_env(sig, "HEADERS", name, sizeof name);
+    if (hv && !obs__kv_each(hv, cfg->otlp_headers ? "obs_config.otlp_headers" : name, obs__hdr_add, &h)) {
+        for (i = 0; i < h.n; i++) obs__free(h.v[i]);
+        h.n = 0;
+    }
+    e = obs__otlp_new(logs, url, h.v, h.n, timeout);
+    if (!e) obs__diag(1, "no OTLP %s export", logs ? "log" : "span");
+    return e;
+}
+
+/* ---- pipelines ---- */
+static void obs__batch_settings(obs_batch_config *b, const obs_batch_config *given, int logs) {
+    const char *pre = logs ? "OTEL_BLRP_" : "OTEL_BSP_";
+    char name[64];
+    snprintf(name, sizeof name, "%sSCHEDULE_DELAY", pre);
+    b->schedule_delay_ms = obs__setting_int(given->schedule_delay_ms, name, logs ? 1000 : 5000, 1);
+    snprintf(name, sizeof name, "%sEXPORT_TIMEOUT", pre);
+    b->export_timeout_ms = obs__setting_int(given->export_timeout_ms, name, 30000, 0);
+    snprintf(name, sizeof name, "%sMAX_QUEUE_SIZE", pre);
+    b->max_queue_size = obs__setting_int(given->max_queue_size, name, 2048, 1);
+    snprintf(name, sizeof name, "%sMAX_EXPORT_BATCH_SIZE", pre);
+    b->max_export_batch_size = obs__setting_int(given->max_export_batch_size, name, 512, 1);
+    if (b->max_export_batch_size > b->max_queue_size) {
+        obs__diag(2, "%s (%d) is larger than the queue (%d); using %d", name,
+                  b->max_export_batch_size, b->max_queue_size, b->max_queue_size);
+        b->max_export_batch_size = b->max_queue_size;
+    }
+}
+
+static void obs__add_proc(int sig, obs_exporter *e, int batch, const obs_batch_config *b, int owned) {
+    obs__proc *p;
+    if (!e) return;
+    if (obs__g.nprocs[sig] == OBS__MAX_PROCS || !(p = obs__proc_new(sig, e, batch, b))) {
+        if (owned && e->shutdown) e->shutdown(e->user_data);
+        return;
+    }
+    obs__g.procs[sig][obs__g.nprocs[sig]++] = p;
+}
+
+static void obs__pipeline(const obs_config *cfg, int sig) {
+    int logs = sig == OBS__LOGS;
+    const char *list = logs ? cfg->logs_exporter : cfg->traces_exporter;
+    int bits = obs__exporter_list(list, logs ? "OTEL_LOGS_EXPORTER" : "OTEL_TRACES_EXPORTER");
+    obs_batch_config b;
+    obs_exporter *const *mine = logs ? cfg->log_exporters : cfg->span_exporters;
+    const char *style = obs__env("OBS_CONSOLE");
+    int i;
+    obs__batch_settings(&b, logs ? &cfg->logs : &cfg->spans, logs);
+    if (bits & 1) {
+        obs_exporter *e = obs__otlp_from_config(cfg, logs);
+        obs_batch_config ob = b;
+        if (e && ((obs__otlp *)e->user_data)->timeout_ms > 0 &&
+            (ob.export_timeout_ms == 0 || ((obs__otlp *)e->user_data)->timeout_ms < ob.export_timeout_ms)) {
+            ob.export_timeout_ms = ((obs__otlp *)e->user_data)->timeout_ms;
+        }
+        obs__add_proc(sig, e, !cfg->simple_processor, &ob, 1);
+    }
+    if (bits & 2) { /* the console is for people: synchronous, so output comes in order */
+        int tree = !(style && obs__streq_nocase(style, "line"));
+        obs__add_proc(sig, obs_console_exporter_new(logs ? stderr : stdout, tree), 0, &b, 1);
+    }
+    for (i = 0; i < 4 && mine[i]; i++) obs__add_proc(sig, mine[i], !cfg->simple_processor, &b, 0);
+}
+
+static void obs__limits_settings(const obs_config *cfg) {
+    int general = obs__setting_int(cfg->attribute_count_limit, "OTEL_ATTRIBUTE_COUNT_LIMIT", 128, 0);
+    int vlen = obs__setting_int(cfg->attribute_value_length_limit, "OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT", -1, 0);
+    obs__limits *l = &obs__g.limits;
+    l->value_len = vlen < 0 ? (size_t)-1 : (size_t)vlen;
+    l->attrs = (uint32_t)obs__setting_int(cfg->attribute_count_limit, "OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", general, 0);
+    l->events = (uint32_t)obs__setting_int(cfg->event_count_limit, "OTEL_SPAN_EVENT_COUNT_LIMIT", 128, 0);
+    l->links = (uint32_t)obs__setting_int(cfg->link_count_limit, "OTEL_SPAN_LINK_COUNT_LIMIT", 128, 0);
+    l->event_attrs = (uint32_t)obs__setting_int(0, "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", general, 0);
+    l->link_attrs = (uint32_t)obs__setting_int(0, "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", general, 0);
+}
+
+static void obs__atfork_child(void) { obs__g.fork_epoch++; }
+
+static int obs__sdk_disabled(void) {
+    const char *v = obs__env("OTEL_SDK_DISABLED");
+    if (!v || obs__streq_nocase(v, "false")) return 0;
+    if (obs__streq_nocase(v, "true")) return 1;
+    obs__diag(2, "OTEL_SDK_DISABLED=\"%.16s\" is neither true nor false; obs stays enabled", v);
+    return 0;
+}
+
+static int obs__setup(const obs_config *cfg) {
+    int64_t spans_max;
+    int i;
+    obs__limits_settings(cfg);
+    obs__g.limits.value_len = (size_t)-1; /* the resource is not subject to span limits */
+    if (!obs__resource_build(cfg)) return 0;
+    obs__limits_settings(cfg);
+    obs__g.sampler.kind = cfg->sampler ? cfg->sampler : obs__sampler_from_env();
+    if (obs__g.sampler.kind == OBS_SAMPLER_TRACEIDRATIO || obs__g.sampler.kind == OBS_SAMPLER_PARENTBASED_TRACEIDRATIO) {
+        obs__g.sampler.threshold = obs__ratio_threshold(obs__sampler_ratio(cfg->sampler_ratio));
+    }
+    obs__g.log_scope.name = "obs.h";
+    obs__g.log_scope.version = OBS_VERSION_STRING;
+    obs__pipeline(cfg, OBS__SPANS);
+    obs__pipeline(cfg, OBS__LOGS);
+    /* Items in use at once: open spans, queues, batches in flight; the bound keeps memory
+       finite whatever the program does. */
+    spans_max = 65536;
+    for (i = 0; i < obs__g.nprocs[OBS__SPANS]; i++) spans_max += 2 * (int64_t)obs__g.procs[OBS__SPANS][i]->cfg.max_queue_size;
+    if (!obs__pool_init(&obs__g.pools[OBS__SPANS], sizeof(obs_span), (size_t)spans_max, obs__span_release_mem) ||
+        !obs__pool_init(&obs__g.pools[OBS__LOGS], sizeof(obs__record), (size_t)spans_max, obs__record_release_mem)) {
+        return 0;
+    }
+    return 1;
+}
+
+static void obs__teardown(void);
+
+OBSDEF obs_result obs_init(const obs_config *given) {
+    static int atfork_done = 0;
+    OBS__ZERO(obs_config, none);
+    const obs_config *cfg = given ? given : &none;
+    uint32_t gen;
+    pthread_mutex_lock(&obs__init_lock);
+    if (OBS__LOAD(&obs__g.running)) {
+        pthread_mutex_unlock(&obs__init_lock);
+        return OBS_ERR_STATE;
+    }
+    gen = obs__g.gen + 1;
+    memset(&obs__g, 0, sizeof obs__g);
+    obs__g.gen = gen;
+    obs__g.diag_level = 3;
+    obs__g.diag_level = (int)obs__level_from(obs__env("OTEL_LOG_LEVEL"), "OTEL_LOG_LEVEL", OBS_LEVEL_INFO);
+    obs__g.diag_level = obs__g.diag_level >= OBS_LEVEL_OFF ? 0 : obs__g.diag_level <= OBS_LEVEL_DEBUG ? 4
+                      : obs__g.diag_level <= OBS_LEVEL_INFO ? 3 : obs__g.diag_level <= OBS_LEVEL_WARN ? 2 : 1;
+    if (obs__sdk_disabled()) {
+        pthread_mutex_unlock(&obs__init_lock);
+        return OBS_OK;
+    }
+    pthread_mutex_init(&obs__g.lock, NULL);
+    obs__g.tls_key_ok = pthread_key_create(&obs__g.tls_key, obs__tls_exit) == 0;
+    obs__g.seed = obs__os_random64();
+    obs__clock_resync();
+    if (!atfork_done) {
+        pthread_atfork(NULL, NULL, obs__atfork_child);
+        atfork_done = 1;
+    }
+    if (!obs__setup(cfg)) {
+        obs__teardown();
+        pthread_mutex_unlock(&obs__init_lock);
+        return OBS_ERR_NOMEM;
+    }
+    OBS__STORE(&obs__g.running, 1);
+    obs_log_set_level(cfg->log_level ? cfg->log_level
+                                     : obs__level_from(obs__env("OBS_LOG_LEVEL"), "OBS_LOG_LEVEL", OBS_LEVEL_INFO));
+    pthread_mutex_unlock(&obs__init_lock);
+    return OBS_OK;
+}
+
+OBSDEF obs_result obs_flush(int timeout_ms) {
+    int sig, i, ok = 1;
+    if (!OBS__LOAD(&obs__g.running)) return OBS_ERR_STATE;
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) {
+            obs__proc *p = obs__g.procs[sig][i];
+            int ms = timeout_ms > 0 ? timeout_ms : p->cfg.export_timeout_ms;
+            ok &= obs__proc_flush(p, obs__deadline(ms, 0));
+        }
+    }
+    return ok ? OBS_OK : OBS_ERR_TIMEOUT;
+}
+
+static uint64_t obs__stat(int c) {
+    uint64_t v = OBS__LOAD_RELAXED(&obs__g.counters[c]);
+    obs__tls *t;
+    if (c < OBS__C_THREAD && OBS__LOAD(&obs__g.running)) {
+        for (t = obs__g.threads; t; t = t->next) v += OBS__LOAD_RELAXED(&t->counters[c]);
+    }
+    return v;
+}
+
+OBSDEF obs_stats obs_get_stats(void) {
+    obs_stats s;
+    int running = OBS__LOAD(&obs__g.running);
+    if (running) pthread_mutex_lock(&obs__g.lock);
+    s.spans_started = obs__stat(OBS__C_STARTED);
+    s.spans_unsampled = obs__stat(OBS__C_UNSAMPLED);
+    s.spans_ended = obs__stat(OBS__C_ENDED);
+    s.spans_exported = obs__stat(OBS__C_SPAN_EXPORTED);
+    s.spans_dropped_queue = obs__stat(OBS__C_SPAN_DROP_QUEUE);
+    s.spans_dropped_export = obs__stat(OBS__C_SPAN_DROP_EXPORT);
+    s.spans_rejected = obs__stat(OBS__C_SPAN_REJECTED);
+    s.logs_emitted = obs__stat(OBS__C_LOGS);
+    s.logs_exported = obs__stat(OBS__C_LOG_EXPORTED);
+    s.logs_dropped_queue = obs__stat(OBS__C_LOG_DROP_QUEUE);
+    s.logs_dropped_export = obs__stat(OBS__C_LOG_DROP_EXPORT);
+    s.logs_rejected = obs__stat(OBS__C_LOG_REJECTED);
+    s.attrs_dropped = obs__stat(OBS__C_ATTR_DROP);
+    s.export_requests = obs__stat(OBS__C_REQUESTS);
+    s.export_retries = obs__stat(OBS__C_RETRIES);
+    if (running) pthread_mutex_unlock(&obs__g.lock);
+    return s;
+}
+
+OBSDEF obs_tracer *obs_tracer_get(const char *scope_name, const char *scope_version) {
+    obs_tracer *t;
+    const char *name = scope_name ? scope_name : "", *version = scope_version ? scope_version : "";
+    if (!OBS__LOAD(&obs__g.running)) return NULL;
+    pthread_mutex_lock(&obs__g.lock);
+    for (t = obs__g.tracers; t; t = t->next) {
+        if (strcmp(t->scope.name, name) == 0 && strcmp(t->scope.version, version) == 0) break;
+    }
+    if (!t && (t = (obs_tracer *)obs__calloc(sizeof *t)) != NULL) {
+        t->scope.name = obs__strdup(name);
+        t->scope.version = obs__strdup(version);
+        if (!t->scope.name || !t->scope.version) {
+            obs__free((void *)t->scope.name);
+            obs__free((void *)t->scope.version);
+            obs__free(t);
+            t = NULL;
+        } else {
+            t->next = obs__g.tracers;
+            obs__g.tracers = t;
+        }
+    }
+    pthread_mutex_unlock(&obs__g.lock);
+    return t;
+}
+
+/* Frees everything obs_init made; threads are already stopped. */
+static void obs__teardown(void) {
+    int c, p;
+    obs__tls *t;
+    for (t = obs__g.threads; t;) { /* fold the threads' counters into the globals */
+        obs__tls *next = t->next;
+        for (c = 0; c < OBS__C_THREAD; c++) obs__g.counters[c] += t->counters[c];
+        obs__free(t);
+        t = next;
+    }
+    obs__g.threads = NULL;
+    while (obs__g.tracers) {
+        obs_tracer *tr = obs__g.tracers;
+        obs__g.tracers = tr->next;
+        obs__free((void *)tr->scope.name);
+        obs__free((void *)tr->scope.version);
+        obs__free(tr);
+    }
+    for (p = 0; p < 2; p++) {
+        if (obs__g.pools[p].free.cells) obs__pool_free(&obs__g.pools[p]);
+    }
+    obs__free(obs__g.res.v);
+    if (obs__g.res_arena) obs__arena_free(obs__g.res_arena);
+    obs__free(obs__g.res_arena);
+    obs__g.resource = NULL;
+    obs__g.n_resource = 0;
+    if (obs__g.tls_key_ok) pthread_key_delete(obs__g.tls_key);
+    obs__g.tls_key_ok = 0;
+    pthread_mutex_destroy(&obs__g.lock);
+}
+
+OBSDEF void obs_shutdown(void) {
+    int sig, i, timeout = 0;
+    int64_t deadline;
+    obs_stats st;
+    pthread_mutex_lock(&obs__init_lock);
+    if (!OBS__LOAD(&obs__g.running)) {
+        pthread_mutex_unlock(&obs__init_lock);
+        return;
+    }
+    OBS__STORE_RELAXED(&obs__log_threshold, (int)OBS_LEVEL_OFF);
+    OBS__STORE(&obs__g.running, 0);
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) {
+            int ms = obs__g.procs[sig][i]->cfg.export_timeout_ms;
+            timeout = ms > timeout ? ms : timeout;
+        }
+    }
+    deadline = obs__deadline(timeout, 0);
+    for (sig = 0; sig < 2; sig++) { /* stop all first, so they drain at the same time */
+        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_stop_begin(obs__g.procs[sig][i], deadline);
+    }
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_stop_end(obs__g.procs[sig][i]);
+        obs__g.nprocs[sig] = 0;
+    }
+    obs__teardown();
+    st = obs_get_stats();
+    if (st.spans_dropped_queue + st.spans_dropped_export + st.logs_dropped_queue + st.logs_dropped_export) {
+        obs__diag(2, "dropped %llu spans (queue full %llu, export failed %llu) and %llu log records "
+                     "(queue full %llu, export failed %llu)",
+                  (unsigned long long)(st.spans_dropped_queue + st.spans_dropped_export),
+                  (unsigned long long)st.spans_dropped_queue, (unsigned long long)st.spans_dropped_export,
+                  (unsigned long long)(st.logs_dropped_queue + st.logs_dropped_export),
+                  (unsigned long long)st.logs_dropped_queue, (unsigned long long)st.logs_dropped_export);
+    }
+    pthread_mutex_unlock(&obs__init_lock);
+}
+
+OBSDEF const char *obs_result_string(obs_result r) {
+    switch (r) {
+    case OBS_OK: return "ok";
+    case OBS_ERR_INVALID_ARG: return "invalid argument or configuration";
+    case OBS_ERR_NOMEM: return "out of memory";
+    case OBS_ERR_QUEUE_FULL: return "queue full";
+    case OBS_ERR_NET: return "network error or refused by the receiver";
+    case OBS_ERR_TIMEOUT: return "timed out";
+    case OBS_ERR_STATE: return "not running (obs_init not called, failed, or shut down)";
+    }
+    return "unknown result";
+}
+
+#endif /* OBS__IMPLEMENTATION_INCLUDED */
+#endif /* OBS_IMPLEMENTATION */
+
+/*
+MIT License
+
+Copyright (c) 2026 the obs.h authors
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software
+and associated documentation files (the "Software"), to deal in the Software without
+restriction, including without limitation the rights to use, copy, modify, merge, publish,
+distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the
+Software is furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING
+BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM,
+OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.
+*/

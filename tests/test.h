@@ -1,0 +1,14 @@
+/* tests/test.h -- the entire harness; include once per test program. */
+#ifndef TEST_H
+#define TEST_H
+#include <stdio.h>
+#include <string.h>
+static int test__checks, test__failures;
+#define CHECK(cond) do { test__checks++; if (!(cond)) { test__failures++; \
+    fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); } } while (0)
+#define CHECK_STR(a, b) CHECK((a) && (b) && strcmp((a), (b)) == 0)
+#define RUN(test_fn) do { int before_ = test__failures; test_fn(); \
+    printf("  %-52s %s\n", #test_fn, before_ == test__failures ? "ok" : "FAILED"); } while (0)
+#define TEST_EXIT_CODE() \
+    (printf("%d passed, %d failed\n", test__checks - test__failures, test__failures), test__failures ? 1 : 0)
+#endif
