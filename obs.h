@@ -93,6 +93,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <string.h>
 
 #define OBS_VERSION_MAJOR 0
 #define OBS_VERSION_MINOR 1
@@ -238,9 +239,8 @@ static inline obs_attr obs__attr_make(const char *key, obs_attr_type type, size_
 }
 static inline obs_attr obs_attr_str(const char *key, const char *value) {
     obs_attr a = obs__attr_make(key, OBS_ATTR_STRING, 0);
-    const char *p = value ? value : "";
-    while (p[a.n]) a.n++;
-    a.v.s = p;
+    a.v.s = value ? value : "";
+    a.n = strlen(a.v.s);
     return a;
 }
 static inline obs_attr obs_attr_int(const char *key, int64_t value) {
@@ -712,6 +712,16 @@ static int64_t obs__realtime_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* On x86 with a TSC the kernel trusts, span timestamps read the TSC (a few ns) instead of
+   clock_gettime (20-40 ns), scaled to nanoseconds; the scale is re-measured against the
+   monotonic clock at every batch wake-up. OBS_NO_TSC turns it off. */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(OBS_NO_TSC) && defined(__linux__)
+#include <x86intrin.h>
+#define OBS__HAVE_TSC 1
+__extension__ typedef unsigned __int128 obs__u128;
+#endif
+
 /* Thread-local storage: the compiler's where it has one, else a pthread key. */
 #if defined(__cplusplus) && __cplusplus >= 201103L
 #define OBS__THREAD_LOCAL thread_local
@@ -813,11 +823,21 @@ static void obs__buf_putc(obs__buf *b, char c) {
 static void obs__buf_vprintf(obs__buf *b, const char *fmt, va_list ap) {
     va_list ap2;
     int n;
-    va_copy(ap2, ap);
-    n = vsnprintf(NULL, 0, fmt, ap2);
+    if (!obs__buf_reserve(b, 64)) return;
+    va_copy(ap2, ap); /* one pass when it fits the room already there, else a second */
+    n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap2);
     va_end(ap2);
-    if (n < 0 || !obs__buf_reserve(b, (size_t)n)) return;
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    if (n < 0) {
+        b->p[b->len] = 0;
+        return;
+    }
+    if ((size_t)n >= b->cap - b->len) {
+        if (!obs__buf_reserve(b, (size_t)n)) {
+            b->p[b->len] = 0;
+            return;
+        }
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
 }
 static void obs__buf_printf(obs__buf *b, const char *fmt, ...) OBS__PRINTF(2, 3);
@@ -1407,6 +1427,14 @@ typedef struct obs__state {
     uint32_t fork_epoch;
     int diag_level; /* 1 error, 2 warn, 3 info, 4 debug */
     int64_t clock_offset; /* wall - monotonic, ns; atomic */
+    int use_tsc;
+    struct {
+        uint64_t tsc0, mult; /* ns = ns0 + (tsc - tsc0) * mult / 2^32 */
+        int64_t ns0;
+    } clk[2];                /* double-buffered: readers use clk[clk_idx] */
+    int clk_idx;
+    uint64_t cal_tsc;        /* the first reading: the scale is measured from here */
+    int64_t cal_ns;
     uint64_t seed;
     obs__limits limits;
     obs__sampler sampler;
@@ -1434,7 +1462,12 @@ static pthread_mutex_t obs__init_lock = PTHREAD_MUTEX_INITIALIZER;
 int obs__log_threshold = OBS_LEVEL_OFF;
 #endif
 #ifdef OBS__THREAD_LOCAL
-static OBS__THREAD_LOCAL obs__tls *obs__tls_ptr;
+/* The block and the obs_init generation it belongs to: a block of an earlier generation was
+   freed by obs_shutdown, so the generation is checked before the pointer is used. */
+static OBS__THREAD_LOCAL struct {
+    obs__tls *block;
+    uint32_t gen;
+} obs__tls_cur;
 #endif
 
 static void obs__diag(int level, const char *fmt, ...) OBS__PRINTF(2, 3);
@@ -1500,18 +1533,19 @@ static obs__tls *obs__tls_setup(void) {
     }
     pthread_mutex_unlock(&obs__g.lock);
 #ifdef OBS__THREAD_LOCAL
-    obs__tls_ptr = t;
+    obs__tls_cur.block = t;
+    obs__tls_cur.gen = obs__g.gen;
 #endif
     return t;
 }
 
 static obs__tls *obs__tls_get(void) {
 #ifdef OBS__THREAD_LOCAL
-    obs__tls *t = obs__tls_ptr;
+    obs__tls *t = obs__tls_cur.gen == obs__g.gen ? obs__tls_cur.block : NULL;
 #else
     obs__tls *t = obs__g.tls_key_ok ? (obs__tls *)pthread_getspecific(obs__g.tls_key) : NULL;
 #endif
-    if (OBS__LIKELY(t && t->gen == obs__g.gen)) {
+    if (OBS__LIKELY(t != NULL)) {
         if (OBS__UNLIKELY(t->fork_epoch != OBS__LOAD_RELAXED(&obs__g.fork_epoch))) {
             /* A forked child must not repeat its parent's ids. */
             t->rng ^= obs__os_random64() ^ ((uint64_t)getpid() << 20);
@@ -1522,14 +1556,68 @@ static obs__tls *obs__tls_get(void) {
     return obs__tls_setup();
 }
 
-/* Wall-clock time in Unix ns from one monotonic read. */
+/* Wall-clock time in Unix ns from one monotonic read (or one TSC read). */
 static int64_t obs__now_ns(void) {
+#ifdef OBS__HAVE_TSC
+    if (OBS__LIKELY(obs__g.use_tsc)) {
+        int i = OBS__LOAD(&obs__g.clk_idx);
+        uint64_t d = __rdtsc() - obs__g.clk[i].tsc0;
+        return obs__g.clk[i].ns0 + (int64_t)(((obs__u128)d * obs__g.clk[i].mult) >> 32);
+    }
+#endif
     return obs__mono_ns() + OBS__LOAD_RELAXED(&obs__g.clock_offset);
 }
+
+#ifdef OBS__HAVE_TSC
+/* The kernel has checked the TSC (invariant, synchronised across cores) when it uses it as
+   its own clock source: only then do we. */
+static int obs__tsc_trusted(void) {
+    char src[16] = {0};
+    int fd = open("/sys/devices/system/clocksource/clocksource0/current_clocksource", O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, src, sizeof src - 1) : -1;
+    if (fd >= 0) close(fd);
+    return n >= 3 && strncmp(src, "tsc", 3) == 0;
+}
+/* Re-measures the TSC's rate over everything since obs_init, and rebases on now. */
+static void obs__tsc_resync(int64_t ns) {
+    uint64_t tsc = __rdtsc(), ticks = tsc - obs__g.cal_tsc;
+    int next = !obs__g.clk_idx;
+    uint64_t mult = obs__g.clk[obs__g.clk_idx].mult;
+    if (ticks > 1000000) mult = (uint64_t)((((obs__u128)(uint64_t)(ns - obs__g.cal_ns)) << 32) / ticks);
+    obs__g.clk[next].tsc0 = tsc;
+    obs__g.clk[next].ns0 = ns;
+    obs__g.clk[next].mult = mult;
+    OBS__STORE(&obs__g.clk_idx, next);
+}
+static void obs__tsc_init(void) {
+    int64_t t0;
+    if (!obs__tsc_trusted()) return;
+    obs__g.cal_tsc = __rdtsc();
+    obs__g.cal_ns = t0 = obs__mono_ns() + obs__g.clock_offset;
+    while (obs__mono_ns() + obs__g.clock_offset - t0 < 1000000) { /* 1 ms: a first scale */
+    }
+    obs__tsc_resync(obs__mono_ns() + obs__g.clock_offset);
+    obs__g.use_tsc = 1;
+}
+#endif
+
+static void obs__clock_resync(void);
+/* From the batch threads: one at a time. */
+static void obs__clock_resync_locked(void) {
+    pthread_mutex_lock(&obs__g.lock);
+    obs__clock_resync();
+    pthread_mutex_unlock(&obs__g.lock);
+}
+
+/* Follows the wall clock again (NTP, settimeofday) and re-measures the TSC. Called by one
+   thread at a time: obs_init, then the batch threads under obs__clock_lock. */
 static void obs__clock_resync(void) {
     int64_t mono = obs__mono_ns(), wall = obs__realtime_ns();
     int64_t mono2 = obs__mono_ns();
     OBS__STORE_RELAXED(&obs__g.clock_offset, wall - (mono + (mono2 - mono) / 2));
+#ifdef OBS__HAVE_TSC
+    if (obs__g.use_tsc) obs__tsc_resync(mono2 + obs__g.clock_offset);
+#endif
 }
 
 // ============================================================================
@@ -1596,13 +1684,40 @@ static void obs__json_i64(obs__buf *b, int64_t v) {
     obs__buf_u64(b, (uint64_t)v);
 }
 
+/* Most doubles in telemetry have a few decimals (0.25, 12.5): written exactly without
+   printf when d * 10^k is an integer below 2^53 for some k <= 6. */
+static int obs__json_short_double(obs__buf *b, double d) {
+    static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
+    double a = d < 0 ? -d : d;
+    int k;
+    for (k = 0; k <= 6; k++) {
+        double m = a * pow10[k];
+        uint64_t u, ip;
+        char frac[8];
+        int i;
+        if (m >= 9007199254740992.0) return 0;
+        u = (uint64_t)m;
+        if ((double)u != m || (double)u / pow10[k] != a) continue;
+        if (d < 0) obs__buf_putc(b, '-');
+        ip = u;
+        for (i = 0; i < k; i++) ip /= 10;
+        obs__buf_u64(b, ip);
+        if (k == 0) return 1;
+        for (i = k - 1; i >= 0; i--, u /= 10) frac[i] = (char)('0' + u % 10);
+        obs__buf_putc(b, '.');
+        obs__buf_put(b, frac, (size_t)k);
+        return 1;
+    }
+    return 0;
+}
+
 /* A double as JSON: NaN and infinities have no JSON number, so they go as the proto3 JSON
    strings "NaN", "Infinity", "-Infinity". %.17g round-trips every double. */
 static void obs__json_double(obs__buf *b, double d) {
     if (d != d) obs__buf_puts(b, "\"NaN\"");
     else if (d > 1.7976931348623157e308) obs__buf_puts(b, "\"Infinity\"");
     else if (d < -1.7976931348623157e308) obs__buf_puts(b, "\"-Infinity\"");
-    else obs__buf_printf(b, "%.17g", d);
+    else if (!obs__json_short_double(b, d)) obs__buf_printf(b, "%.17g", d);
 }
 
 // ============================================================================
@@ -2541,13 +2656,14 @@ static void *obs__proc_main(void *arg) {
             OBS__STORE(&p->sleeping, 1);
             OBS__FENCE();
             if (obs__ring_size(&p->q) >= batch) break; /* a caller may have missed the flag */
-            obs__cond_wait_until(&p->wake, &p->lock, next);
+            /* Wake at least every second to keep the clock in step (obs__clock_resync). */
+            obs__cond_wait_until(&p->wake, &p->lock, OBS__MIN(next, obs__mono_ms() + 1000));
+            obs__clock_resync_locked();
         }
         OBS__STORE(&p->sleeping, 0);
         stopping = p->stop;
         p->flush_req = 0;
         pthread_mutex_unlock(&p->lock);
-        obs__clock_resync();
         obs__proc_drain(p, stopping);
         next = obs__mono_ms() + p->cfg.schedule_delay_ms;
         pthread_mutex_lock(&p->lock);
@@ -4755,6 +4871,9 @@ OBSDEF obs_result obs_init(const obs_config *given) {
     obs__g.tls_key_ok = pthread_key_create(&obs__g.tls_key, obs__tls_exit) == 0;
     obs__g.seed = obs__os_random64();
     obs__clock_resync();
+#ifdef OBS__HAVE_TSC
+    obs__tsc_init();
+#endif
     if (!atfork_done) {
         pthread_atfork(NULL, NULL, obs__atfork_child);
         atfork_done = 1;
