@@ -57,5 +57,26 @@ check-toc: | $(B)
 	@grep -o '^// >>[a-z:_]*' obs.h | cut -c4- > $(B)/toc.code
 	@diff $(B)/toc.doc $(B)/toc.code && echo "check-toc: ok"
 
+# Every kind of payload obs.h writes, checked against the official OTLP protobuf schema
+# (OpenTelemetry JS packages, pinned in tests/interop; skipped with a message without node).
+interop: $(B)/emit_payloads
+	./$(B)/emit_payloads $(B)/traces.jsonl $(B)/logs.jsonl
+	bash tests/interop/run.sh --kind traces $(B)/traces.jsonl
+	bash tests/interop/run.sh --kind logs $(B)/logs.jsonl
+
+$(B)/emit_payloads: tests/emit_payloads.c obs.h tests/receiver.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) $< -o $@ $(LDLIBS)
+
+# The benchmark (-O2), then the OpenTelemetry JS SDK on the same cases, side by side.
+$(B)/bench: bench/bench.c obs.h tests/receiver.h | $(B)
+	$(CC) $(STD) -Wall -Wextra -Wpedantic -O2 $< -o $@ $(LDLIBS)
+
+bench: $(B)/bench $(B)/obs-receiver
+	@sh bench/compare.sh $(B)
+
+# CI's smoke run: small counts; asserts it runs and loses no span end to end, never a timing.
+bench-smoke: $(B)/bench $(B)/obs-receiver
+	@sh bench/compare.sh $(B) --quick
+
 clean:
 	rm -rf build

@@ -3410,11 +3410,13 @@ OBSDEF void obs_memory_exporter_free(obs_exporter *e) {
 #define OBS__RESP_MAX ((size_t)4 << 20)  /* response body bytes kept (OTLP: read at most 4 MiB) */
 #define OBS__HEAD_MAX ((size_t)64 << 10) /* response header bytes, interim responses included */
 #define OBS__UA "obs.h/0.1"
+#define OBS__NO_CURL "curl not found on PATH (needed for https:// endpoints; install curl or " \
+                     "use http://)"
 
 #ifdef MSG_NOSIGNAL
 #define OBS__NOSIGNAL MSG_NOSIGNAL
 #else
-#define OBS__NOSIGNAL 0 /* e.g. macOS: obs__nosigpipe() sets SO_NOSIGPIPE instead */
+#define OBS__NOSIGNAL 0 /* e.g. macOS: obs__fd_flags() sets SO_NOSIGPIPE instead */
 #endif
 
 typedef struct obs__url {
@@ -3475,9 +3477,8 @@ static void obs__http_resp_free(obs__http_resp *r) {
 
 /* Keeps the body's memory, so one resp can serve every export. */
 static void obs__http_resp_reset(obs__http_resp *r) {
-    r->status = 0;
+    r->status = r->err[0] = 0;
     r->retry_after_s = -1;
-    r->err[0] = 0;
     obs__buf_reset(&r->body);
 }
 
@@ -3511,14 +3512,9 @@ static int obs__url_parse(const char *url, obs__url *out) {
     for (p = url; *p; p++) { /* no space, control or non-ASCII byte: header injection */
         if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) return -1;
     }
-    if (strncasecmp(url, "http://", 7) == 0) {
-        p = url + 7;
-    } else if (strncasecmp(url, "https://", 8) == 0) {
-        p = url + 8;
-        out->https = 1;
-    } else {
-        return -1;
-    }
+    out->https = strncasecmp(url, "https://", 8) == 0;
+    if (!out->https && strncasecmp(url, "http://", 7) != 0) return -1;
+    p = url + 7 + out->https;
     end = p + strcspn(p, "/?#"); /* authority is [p, end) */
     if (memchr(p, '@', (size_t)(end - p))) return -1; /* userinfo would leak a secret */
     v6lit = *p == '[';
@@ -3559,15 +3555,13 @@ static int obs__http_check(const obs__http_req *req, obs__http_resp *resp) {
     size_t i, n;
     if (!req || !req->url || (!req->body && req->body_len)) return obs__fail(resp, "bad request");
     if (req->content_type && obs__has_ctl(req->content_type)) {
-        return obs__fail(resp, "content type contains control characters");
+        return obs__fail(resp, "bad content type");
     }
     for (i = 0; i < req->n_headers; i++) {
         const char *h = req->headers[i];
         n = h ? strspn(h, obs__tchar) : 0;
         if (!n || h[n] != ':') return obs__fail(resp, "header %zu is not \"Name: value\"", i + 1);
-        if (obs__has_ctl(h + n)) {
-            return obs__fail(resp, "header %zu contains CR, LF, NUL or control bytes", i + 1);
-        }
+        if (obs__has_ctl(h + n)) return obs__fail(resp, "header %zu holds CR, LF or NUL", i + 1);
     }
     return 0;
 }
@@ -3654,18 +3648,13 @@ static void obs__http_conn_close(obs__http_conn *c) {
 
 static int obs__again(void) { return errno == EAGAIN || errno == EWOULDBLOCK; }
 
-static void obs__nosigpipe(int fd) {
-#ifdef SO_NOSIGPIPE
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#else
-    (void)fd;
-#endif
-}
-
 /* Non-blocking (all waits go through poll with the deadline), close-on-exec (a child that
    another thread forks must not keep our connection open). */
 static void obs__fd_flags(int fd) {
+#ifdef SO_NOSIGPIPE /* no MSG_NOSIGNAL there (macOS): sockets only, fails on pipes */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 }
@@ -3682,15 +3671,11 @@ static int obs__ms_left(int64_t deadline) {
 static int obs__wait(int fd, short ev, int64_t deadline) {
     struct pollfd p;
     int ms, rc;
+    p.fd = fd;
+    p.events = ev;
     for (;;) {
-        ms = obs__ms_left(deadline);
-        if (ms == 0) return 0;
-        p.fd = fd;
-        p.events = ev;
-        p.revents = 0;
-        rc = poll(&p, 1, ms);
-        if (rc > 0) return 1;
-        if (rc == 0) return 0;
+        if ((ms = obs__ms_left(deadline)) == 0) return 0;
+        if ((rc = poll(&p, 1, ms)) >= 0) return rc > 0;
         if (errno != EINTR) return -1;
     }
 }
@@ -3705,7 +3690,6 @@ static int obs__connect_one(const struct addrinfo *ai, int64_t deadline, int *ou
     fd = socket(ai->ai_family, type, ai->ai_protocol);
     if (fd < 0) return errno;
     obs__fd_flags(fd);
-    obs__nosigpipe(fd);
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* head and body: 2 sends */
     if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
         if (errno != EINPROGRESS && errno != EINTR) {
@@ -3762,8 +3746,7 @@ static int obs__io_send(obs__io *io, const void *data, size_t n, obs__http_resp 
     while (n > 0) {
         ssize_t k = send(io->fd, p, n, OBS__NOSIGNAL);
         if (k > 0) {
-            p += k;
-            n -= (size_t)k;
+            p += k, n -= (size_t)k;
         } else if (k < 0 && obs__again()) {
             if (obs__io_wait(io, POLLOUT, resp)) return -1;
         } else if (k == 0 || errno != EINTR) {
@@ -3777,13 +3760,10 @@ static int obs__io_send(obs__io *io, const void *data, size_t n, obs__http_resp 
 static int obs__io_fill(obs__io *io, obs__http_resp *resp) {
     for (;;) {
         ssize_t k = recv(io->fd, io->buf, sizeof io->buf, 0);
-        if (k > 0) {
-            io->pos = 0;
-            io->len = (size_t)k;
-            io->got = 1;
-            return 1;
+        if (k >= 0) {
+            io->pos = 0, io->len = (size_t)k, io->got |= k > 0;
+            return k > 0;
         }
-        if (k == 0) return 0;
         if (obs__again()) {
             if (obs__io_wait(io, POLLIN, resp)) return -1;
         } else if (errno != EINTR) {
@@ -3831,10 +3811,7 @@ static int obs__io_body(obs__io *io, obs__http_resp *resp, int64_t n) {
         }
         take = io->len - io->pos;
         if (n > 0 && (int64_t)take > n) take = (size_t)n;
-        if (take > room) {
-            io->overflow = 1;
-            take = room;
-        }
+        if (take > room) io->overflow = 1, take = room;
         obs__buf_put(&resp->body, io->buf + io->pos, take);
         io->pos += take;
         if (n > 0) n -= (int64_t)take;
@@ -3880,8 +3857,7 @@ static int obs__read_head(obs__io *io, obs__http_resp *resp, obs__head *h, obs__
         h->status = strncmp(line->p, "HTTP/1.", 7) == 0 ? obs__status_code(line->p) : -1;
         if (h->status < 0) return obs__fail(resp, "malformed status line");
         h->close = line->p[7] == '0'; /* HTTP/1.0: close unless keep-alive is said */
-        h->chunked = h->te = 0;
-        h->length = -1;
+        h->chunked = h->te = 0, h->length = -1;
         resp->retry_after_s = -1;
         for (;;) {
             if (obs__io_line(io, resp, line, budget)) return -1;
@@ -3902,9 +3878,7 @@ static int obs__read_chunked(obs__io *io, obs__http_resp *resp, obs__buf *line,
         int64_t n;
         if (obs__io_line(io, resp, line, &lim)) return -1;
         n = obs__num(line->p, 16, &e);
-        if (n < 0 || (*e && *e != ';' && *e != ' ' && *e != '\t')) {
-            return obs__fail(resp, "malformed chunk size");
-        }
+        if (n < 0 || (*e && !strchr("; \t", *e))) return obs__fail(resp, "malformed chunk size");
         if (n == 0) break;
         if (obs__io_body(io, resp, n)) return -1;
         if (io->overflow) return 0;
@@ -4002,13 +3976,13 @@ static int obs__http_post(obs__http_conn *c, const obs__http_req *req, obs__http
 
 /* ---- curl transport ---- */
 
-/* Appends `key = "a b"` to a curl config, escaped per curl's config-file rules. */
-static void obs__cfg(obs__buf *b, const char *key, const char *a, const char *b2) {
+/* Appends `key = "<v1><v2>"` to a curl config, escaped per curl's config-file rules. */
+static void obs__cfg(obs__buf *b, const char *key, const char *v1, const char *v2) {
     const char *s;
     int i;
     obs__buf_printf(b, "%s = \"", key);
     for (i = 0; i < 2; i++) {
-        for (s = i ? b2 : a; *s; s++) {
+        for (s = i ? v2 : v1; *s; s++) {
             if (*s == '"' || *s == '\\') obs__buf_putc(b, '\\');
             obs__buf_putc(b, *s);
         }
@@ -4021,6 +3995,7 @@ static int obs__curl_config(const obs__http_req *req, obs__buf *b, obs__http_res
     char base[320];
     const char *cacert = getenv("OBS_CURL_CACERT");
     size_t i;
+    if (cacert && obs__has_ctl(cacert)) return obs__fail(resp, "bad OBS_CURL_CACERT");
     snprintf(base, sizeof base, "%s://%s", req->url->https ? "https" : "http",
              req->url->hostport);
     obs__cfg(b, "url", base, req->url->path);
@@ -4068,10 +4043,7 @@ static void obs__stream_step(obs__stream *s) {
     ssize_t k;
     if (!s->dst) {
         k = send(s->fd, s->src, s->left < 65536 ? s->left : 65536, OBS__NOSIGNAL);
-        if (k > 0) {
-            s->src += k;
-            s->left -= (size_t)k;
-        }
+        if (k > 0) s->src += k, s->left -= (size_t)k;
         if (s->left == 0 || (k < 0 && !obs__again() && errno != EINTR)) obs__close(&s->fd);
         return;
     }
@@ -4114,32 +4086,35 @@ static pid_t obs__curl_spawn(const obs__buf *cfg, obs__stream *s, obs__http_resp
     char *argv[5];
     const char *prog = getenv("OBS_CURL");
     posix_spawn_file_actions_t fa;
-    int child[5], p[2], i, rc = 0;
+    posix_spawnattr_t attr;
+    sigset_t none;
+    int child[5] = {-1, -1, -1, -1, -1}, p[2], i, rc = 0;
     pid_t pid = -1;
     argv[0] = a0, argv[1] = a1, argv[2] = a2, argv[3] = a3, argv[4] = NULL;
     posix_spawn_file_actions_init(&fa);
-    for (i = 0; i < 5; i++) child[i] = -1;
+    posix_spawnattr_init(&attr); /* an exporter thread may block signals: curl must not */
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
     for (i = 0; i < 5 && !rc; i++) {
         int in = i == 0 || i == 3; /* the child reads these */
         if (obs__chan(p, i == 0)) {
             rc = errno;
             break;
         }
-        child[i] = p[!in];
-        s[i].fd = p[in];
+        child[i] = p[!in], s[i].fd = p[in];
         obs__fd_flags(s[i].fd);
-        obs__nosigpipe(s[i].fd);
         rc = posix_spawn_file_actions_adddup2(&fa, child[i], i);
     }
     if (!rc && write(s[3].fd, cfg->p, cfg->len) != (ssize_t)cfg->len) rc = E2BIG;
     obs__close(&s[3].fd);
-    if (!rc) rc = posix_spawnp(&pid, prog && *prog ? prog : "curl", &fa, NULL, argv, environ);
+    if (!rc) rc = posix_spawnp(&pid, prog && *prog ? prog : "curl", &fa, &attr, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
     for (i = 0; i < 5; i++) obs__close(&child[i]);
     if (!rc) return pid;
     if (rc == ENOENT && !(prog && *prog)) {
-        obs__fail(resp, "curl not found on PATH (needed for https:// endpoints; install curl "
-                        "or use http://)");
+        obs__fail(resp, OBS__NO_CURL);
     } else if (rc == E2BIG) {
         obs__fail(resp, "request headers too large for curl's config pipe");
     } else {
@@ -4148,14 +4123,16 @@ static pid_t obs__curl_spawn(const obs__buf *cfg, obs__stream *s, obs__http_resp
     return -1;
 }
 
-/* Exit status, -2 when the host program reaps children itself (SIGCHLD ignored). */
+/* curl's exit code, 128 + signal when killed. 0 when the host program reaps children itself
+   (SIGCHLD ignored): the header dump decides then. Blocks only briefly: the pump ended, so
+   curl has closed its outputs (exited) or has just been killed. */
 static int obs__reap(pid_t pid, int kill_it) {
     int st = 0;
     if (kill_it) kill(pid, SIGKILL);
     while (waitpid(pid, &st, 0) < 0) {
-        if (errno != EINTR) return -2;
+        if (errno != EINTR) return 0;
     }
-    return st;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
 /* Status and Retry-After from the header dump; the last response wins (curl also dumps
@@ -4188,20 +4165,12 @@ static const char *obs__curl_msg(obs__buf *b) {
     return m;
 }
 
-static int obs__curl_result(int st, const obs__http_req *req, obs__buf *hdr, obs__buf *errb,
-                            obs__http_resp *resp) {
+static int obs__curl_result(int code, int late, const obs__http_req *req, obs__buf *hdr,
+                            obs__buf *errb, obs__http_resp *resp) {
     const char *msg = obs__curl_msg(errb);
-    if (st == -1) return obs__fail(resp, "curl timed out after %d ms, killed", req->timeout_ms);
-    if (st != -2 && WIFSIGNALED(st)) return obs__fail(resp, "curl killed by signal %d",
-                                                      WTERMSIG(st));
-    if (st != -2 && WEXITSTATUS(st) == 127 && !*msg && !getenv("OBS_CURL")) {
-        return obs__fail(resp, "curl not found on PATH (needed for https:// endpoints; "
-                               "install curl or use http://)");
-    }
-    if (st != -2 && WEXITSTATUS(st)) {
-        return *msg ? obs__fail(resp, "%s", msg) : obs__fail(resp, "curl exit %d",
-                                                             WEXITSTATUS(st));
-    }
+    if (late) return obs__fail(resp, "curl timed out after %d ms, killed", req->timeout_ms);
+    if (code == 127 && !*msg && !getenv("OBS_CURL")) return obs__fail(resp, OBS__NO_CURL);
+    if (code) return *msg ? obs__fail(resp, "%s", msg) : obs__fail(resp, "curl exit %d", code);
     if (hdr->len >= OBS__HEAD_MAX) return obs__fail(resp, "response headers exceed 64 KiB");
     if (hdr->p) obs__curl_head(hdr->p, resp);
     return resp->status > 0 ? 0 : obs__fail(resp, "curl reported no HTTP status");
@@ -4210,7 +4179,7 @@ static int obs__curl_result(int st, const obs__http_req *req, obs__buf *hdr, obs
 static int obs__curl_post(const obs__http_req *req, obs__http_resp *resp) {
     obs__buf cfg, hdr, errb;
     obs__stream s[5];
-    int i, rc, st;
+    int i, rc;
     pid_t pid;
     obs__http_resp_reset(resp);
     if (obs__http_check(req, resp)) return -1;
@@ -4229,8 +4198,7 @@ static int obs__curl_post(const obs__http_req *req, obs__http_resp *resp) {
         /* curl's --max-time should end it; if not, kill it a second later */
         int late = obs__pump(s, 5, req->timeout_ms > 0 ? obs__mono_ms() + req->timeout_ms
                                                              + 1000 : 0);
-        st = obs__reap(pid, late);
-        rc = obs__curl_result(late ? -1 : st, req, &hdr, &errb, resp);
+        rc = obs__curl_result(obs__reap(pid, late), late, req, &hdr, &errb, resp);
     }
     for (i = 0; i < 5; i++) obs__close(&s[i].fd);
     obs__buf_free(&cfg);
