@@ -12,7 +12,7 @@
      >>impl:platform >>impl:buf >>impl:propagation >>impl:state >>impl:json >>impl:attr
      >>impl:context
      >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor >>impl:otlp
-     >>impl:console >>impl:transport >>impl:exporter >>impl:env >>impl:setup
+     >>impl:console >>impl:transport >>impl:exporter >>impl:env >>impl:crash >>impl:setup
 
    QUICK START (the same code as examples/01_hello_span.c)
      obs_init(NULL);                                  // configure from OTEL_* variables
@@ -173,6 +173,7 @@ typedef struct obs_config {
     int link_count_limit;          /* 128 */
     obs_level log_level;           /* minimum for obs_log; OBS_LOG_LEVEL, info */
     int simple_processor;          /* 1: export synchronously on the caller's thread */
+    int crash_capture;             /* 1: obs_crash_capture() at init; also OBS_CRASH_CAPTURE=true */
     obs_exporter *span_exporters[4]; /* extra span exporters (yours), NULL-terminated */
     obs_exporter *log_exporters[4];  /* extra log exporters (yours), NULL-terminated */
 } obs_config;
@@ -529,6 +530,14 @@ static inline int obs_log_enabled(obs_level level) {
 /* "TRACE", "DEBUG", ... for a severity number. */
 OBSDEF const char *obs_level_name(obs_level level);
 
+/* Crash capture (opt-in): on SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT, writes a FATAL line
+   and a backtrace to stderr (async-signal-safe calls only), marks the spans open on the
+   crashing thread as errored and ends them, queues a FATAL log record, gives the batch
+   exporters up to 2 s to send it (best effort: the process is broken), then re-raises the
+   signal with its default action, so the exit status and core dump are what they would have
+   been. Call after obs_init, from the main thread. Returns OBS_OK or OBS_ERR_STATE. */
+OBSDEF obs_result obs_crash_capture(void);
+
 /* Records an error the Rollbar way: an `exception` event and status ERROR on the current
    span, and an ERROR log record "type: message" joined to it. */
 OBSDEF void obs_report_error(const char *type, const char *message);
@@ -637,6 +646,11 @@ OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree);
 #include <pthread.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <signal.h>
+#if defined(__GLIBC__) && !defined(OBS_NO_BACKTRACE)
+#include <execinfo.h> /* backtrace(): glibc; elsewhere stack traces are left out */
+#define OBS__HAVE_BACKTRACE 1
+#endif
 #if defined(__GLIBC__) && !defined(_POSIX_C_SOURCE)
 #error "obs.h: include obs.h (with OBS_IMPLEMENTATION) before system headers, or build with -D_POSIX_C_SOURCE=200809L"
 #endif
@@ -1423,6 +1437,8 @@ typedef struct obs__proc obs__proc;
 
 typedef struct obs__state {
     int running; /* atomic: 1 between obs_init and obs_shutdown */
+    int crashing; /* atomic: a crash handler runs; exporters must not block on locks */
+    obs_attr crash_attrs[2];
     uint32_t gen;
     uint32_t fork_epoch;
     int diag_level; /* 1 error, 2 warn, 3 info, 4 debug */
@@ -1749,7 +1765,6 @@ static void obs__arena_free(obs__arena *a) {
 }
 static char *obs__arena_grow(obs__arena *a, size_t n) {
     obs__block *b;
-    if (a->total + n > OBS__ARENA_MAX) return NULL;
     while (a->next && a->next->cap < n) a->next = a->next->next;
     if (a->next) {
         b = a->next;
@@ -1762,26 +1777,30 @@ static char *obs__arena_grow(obs__arena *a, size_t n) {
         b->next = a->blocks;
         a->blocks = b;
     }
+    if (a->total + b->cap > OBS__ARENA_MAX) return NULL; /* the block stays kept, unused */
+    a->total += b->cap;
     a->cur = (char *)(b + 1);
     a->left = b->cap;
     return a->cur;
 }
-/* n bytes aligned for any scalar (arrays of int64 and double live here too). */
-static char *obs__arena_alloc(obs__arena *a, size_t n) {
+/* n bytes after pad bytes of alignment: the fast path is a bump of the pointer. */
+static inline char *obs__arena_take(obs__arena *a, size_t n, size_t pad) {
     char *p;
-    size_t pad = (size_t)(-(uintptr_t)a->cur & 7);
     if (OBS__UNLIKELY(n + pad > a->left)) {
         if (!obs__arena_grow(a, n)) return NULL;
-        pad = 0;
+        pad = 0; /* blocks start aligned */
     }
     p = a->cur + pad;
     a->cur = p + n;
     a->left -= n + pad;
-    a->total += n + pad;
     return p;
 }
+/* Aligned for any scalar (arrays of int64 and double live here too). */
+static char *obs__arena_alloc(obs__arena *a, size_t n) {
+    return obs__arena_take(a, n, (size_t)(-(uintptr_t)a->cur & 7));
+}
 static const char *obs__arena_str(obs__arena *a, const char *s, size_t n) {
-    char *p = obs__arena_alloc(a, n + 1);
+    char *p = obs__arena_take(a, n + 1, 0);
     if (!p) return NULL;
     memcpy(p, s, n);
     p[n] = 0;
@@ -1849,8 +1868,8 @@ static int obs__attrs_set(obs__attrs *l, uint32_t from, obs__arena *a, uint32_t 
     obs_attr *dst;
     obs_attr tmp;
     if (!src->key || !src->key[0]) return 0; /* OTLP keys are non-empty */
-    for (i = from; i < l->n; i++) {
-        if (strcmp(l->v[i].key, src->key) == 0) break;
+    for (i = from; i < l->n; i++) { /* the first byte rules out most keys before strcmp */
+        if (l->v[i].key[0] == src->key[0] && strcmp(l->v[i].key, src->key) == 0) break;
     }
     if (i == l->n && (l->n - from >= limit || (l->n == l->cap &&
                                         !obs__vec_grow((void **)&l->v, &l->cap, sizeof(obs_attr))))) {
@@ -1885,17 +1904,18 @@ static const char *obs__copy_tracestate(obs__arena *a, const char *ts) {
     return obs__arena_str(a, ts, strlen(ts));
 }
 
+/* n is 8 or 16. */
 static void obs__random_id(obs__tls *t, uint8_t *id, size_t n) {
-    size_t i;
-    for (;;) {
+    uint64_t any;
+    do { /* an all-zero id is invalid: draw again */
+        size_t i;
+        any = 0;
         for (i = 0; i < n; i += 8) {
             uint64_t r = obs__rng_next(&t->rng);
-            memcpy(id + i, &r, n - i < 8 ? n - i : 8);
+            memcpy(id + i, &r, 8);
+            any |= r;
         }
-        for (i = 0; i < n && !id[i]; i++) {
-        }
-        if (i < n) return; /* all-zero ids are invalid: draw again */
-    }
+    } while (!any);
 }
 
 static uint32_t obs__gen_of(const obs_span *s);
@@ -2386,14 +2406,33 @@ OBSDEF void obs_span_set_status(obs_span *s, obs_status_code code, const char *d
     }
 }
 
+/* The caller's stack as text, one frame a line ("" where there is no backtrace()). */
+static void obs__stacktrace(obs__buf *out, int skip) {
+#ifdef OBS__HAVE_BACKTRACE
+    void *frames[64];
+    int n = backtrace(frames, 64), i;
+    char **names = backtrace_symbols(frames, n);
+    for (i = skip; names && i < n; i++) obs__buf_printf(out, "%s%s", i > skip ? "\n" : "", names[i]);
+    free(names); /* backtrace_symbols uses malloc itself */
+#else
+    (void)skip;
+#endif
+    obs__buf_put(out, "", 0);
+}
+
 OBSDEF void obs_span_record_error(obs_span *s, const char *type, const char *message) {
-    obs_attr a[2];
+    obs_attr a[3];
     size_t n = 0;
+    obs__buf trace;
     if (!obs__span_ok(s)) return;
+    memset(&trace, 0, sizeof trace);
+    obs__stacktrace(&trace, 1);
     if (type) a[n++] = obs_attr_str("exception.type", type);
     if (message) a[n++] = obs_attr_str("exception.message", message);
+    if (trace.len) a[n++] = obs_attr_str("exception.stacktrace", trace.p);
     obs_span_add_event_attrs(s, "exception", a, n);
     obs_span_set_status(s, OBS_STATUS_ERROR, message ? message : type);
+    obs__buf_free(&trace);
 }
 
 OBSDEF obs_span *obs_span_current(void) {
@@ -2582,7 +2621,14 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
     obs_result r = OBS_ERR_INVALID_ARG;
     size_t i;
     int logs = p->sig == OBS__LOGS;
-    pthread_mutex_lock(&p->xlock);
+    if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing))) {
+        if (pthread_mutex_trylock(&p->xlock) != 0) { /* the crash may hold it: do not wait */
+            for (i = 0; i < n; i++) obs__item_release(p->sig, (obs__item *)items[i]);
+            return;
+        }
+    } else {
+        pthread_mutex_lock(&p->xlock);
+    }
     for (i = 0; i < n; i++) p->views[i] = OBS__VIEW(items[i]);
     if (!logs && p->exp->export_spans) {
         r = p->exp->export_spans(p->exp->user_data, (const obs_span_data *const *)p->views, n,
@@ -4558,6 +4604,168 @@ static obs_level obs__level_from(const char *v, const char *name, obs_level def)
 }
 
 // ============================================================================
+// >>impl:crash -- opt-in crash capture: async-signal-safe record, best-effort export
+// ============================================================================
+static const int obs__crash_signals[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+static const char *const obs__crash_names[] = {"SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT"};
+
+static void obs__write_all(int fd, const char *s, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, s, n);
+        if (w <= 0) return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+static void obs__write_str(int fd, const char *s) { obs__write_all(fd, s, strlen(s)); }
+
+/* "0x..." for an address, without printf (not async-signal-safe). */
+static size_t obs__fmt_addr(char *out, const void *p) {
+    uintptr_t v = (uintptr_t)p;
+    size_t n = 0, i;
+    char tmp[2 * sizeof v];
+    do {
+        tmp[n++] = "0123456789abcdef"[v & 15];
+        v >>= 4;
+    } while (v);
+    out[0] = '0';
+    out[1] = 'x';
+    for (i = 0; i < n; i++) out[2 + i] = tmp[n - 1 - i];
+    return n + 2;
+}
+
+/* A FATAL record for the crash, built by hand: only stores and lock-free queue pushes. */
+static void obs__crash_record(obs__tls *t, const char *name, void *const *frames, int nframes) {
+    obs__record *r;
+    obs_attr a[2];
+    char *st;
+    int i;
+    size_t len = 0;
+    /* the thread's cache or the free ring: lock-free; growing the pool would lock */
+    r = (obs__record *)(t->ncache[OBS__LOGS] ? t->cache[OBS__LOGS][--t->ncache[OBS__LOGS]]
+                                              : obs__ring_pop(&obs__g.pools[OBS__LOGS].free));
+    if (!r) return;
+    obs__arena_reset(&r->arena);
+    r->attrs.n = r->attrs.dropped = 0;
+    r->d.body = "fatal signal";
+    r->d.level = OBS_LEVEL_FATAL;
+    r->d.scope = &obs__g.log_scope;
+    r->d.time_ns = r->d.observed_time_ns = obs__now_ns();
+    a[0] = obs_attr_str("exception.type", name);
+    a[1] = obs_attr_str("exception.stacktrace", "");
+    st = obs__arena_take(&r->arena, (size_t)nframes * 20 + 1, 0);
+    for (i = 0; st && i < nframes; i++) {
+        len += obs__fmt_addr(st + len, frames[i]);
+        st[len++] = '\n';
+    }
+    if (st) {
+        st[len ? len - 1 : 0] = 0;
+        a[1].v.s = st;
+        a[1].n = len ? len - 1 : 0;
+    }
+    obs__g.crash_attrs[0] = a[0]; /* not in r->attrs: growing it would allocate */
+    obs__g.crash_attrs[1] = a[1];
+    r->d.attrs = obs__g.crash_attrs;
+    r->d.n_attrs = 2;
+    r->d.dropped_attrs = 0;
+    memset(r->d.trace_id, 0, 16);
+    memset(r->d.span_id, 0, 8);
+    r->d.trace_flags = 0;
+    if (t->depth > 0) {
+        obs_span *cur = t->stack[t->depth - 1].span;
+        memcpy(r->d.trace_id, cur->d.trace_id, 16);
+        memcpy(r->d.span_id, cur->d.span_id, 8);
+        r->d.trace_flags = cur->d.trace_flags;
+    }
+    r->h.ended = 1;
+    obs__dispatch(OBS__LOGS, t, &r->h);
+}
+
+/* Ends the spans open on this thread with status ERROR, innermost first. */
+static void obs__crash_spans(obs__tls *t, const char *name) {
+    while (t->depth > 0) {
+        obs__ref r = t->stack[t->depth - 1];
+        if (obs__gen_of(r.span) == r.gen && obs__span_ok(r.span)) {
+            r.span->d.status = OBS_STATUS_ERROR;
+            r.span->d.status_message = name;
+            obs_span_end(r.span);
+        } else {
+            t->depth--;
+        }
+    }
+}
+
+/* Asks the batch threads to export now and waits up to 2 s (nanosleep is safe here). */
+static void obs__crash_flush(void) {
+    int sig, i, tries;
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) OBS__STORE(&obs__g.procs[sig][i]->flush_req, 1);
+    }
+    for (tries = 0; tries < 200; tries++) {
+        int pending = 0;
+        for (sig = 0; sig < 2; sig++) {
+            for (i = 0; i < obs__g.nprocs[sig]; i++) {
+                obs__proc *p = obs__g.procs[sig][i];
+                pending |= p->batch && OBS__LOAD(&p->handled) < OBS__LOAD(&p->q.enq);
+            }
+        }
+        if (!pending) return;
+        obs__sleep_ms(10);
+    }
+}
+
+static void obs__crash_handler(int sig) {
+    const char *name = "signal";
+    void *frames[64];
+    int n = 0, i, saved = errno;
+    obs__tls *t;
+    for (i = 0; i < 5; i++) {
+        if (obs__crash_signals[i] == sig) name = obs__crash_names[i];
+    }
+    obs__write_str(2, "obs: FATAL: caught ");
+    obs__write_str(2, name);
+    obs__write_str(2, "; backtrace:\n");
+#ifdef OBS__HAVE_BACKTRACE
+    n = backtrace(frames, 64);
+    backtrace_symbols_fd(frames, n, 2);
+#endif
+    if (OBS__LOAD(&obs__g.running) && !OBS__LOAD(&obs__g.crashing)) {
+        OBS__STORE(&obs__g.crashing, 1);
+#ifdef OBS__THREAD_LOCAL
+        t = obs__tls_cur.gen == obs__g.gen ? obs__tls_cur.block : NULL; /* no setup: it locks */
+#else
+        t = NULL;
+#endif
+        if (t) {
+            obs__crash_record(t, name, frames, n);
+            obs__crash_spans(t, name);
+        }
+        obs__crash_flush();
+    }
+    errno = saved;
+    signal(sig, SIG_DFL); /* the default action once the handler returns: exit status, core */
+    raise(sig);
+}
+
+OBSDEF obs_result obs_crash_capture(void) {
+    struct sigaction sa;
+    int i;
+    if (!OBS__LOAD(&obs__g.running)) return OBS_ERR_STATE;
+#ifdef OBS__HAVE_BACKTRACE
+    {
+        void *warm[2]; /* the first backtrace() loads libgcc: do it now, not in the handler */
+        backtrace(warm, 2);
+    }
+#endif
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = obs__crash_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    for (i = 0; i < 5; i++) sigaction(obs__crash_signals[i], &sa, NULL);
+    return OBS_OK;
+}
+
+// ============================================================================
 // >>impl:setup -- obs_init, resource, pipelines, flush, shutdown, stats
 // ============================================================================
 static int obs__res_set(void *ud, const char *k, const char *v) {
@@ -4778,11 +4986,12 @@ static void obs__limits_settings(const obs_config *cfg) {
 
 static void obs__atfork_child(void) { obs__g.fork_epoch++; }
 
-static int obs__sdk_disabled(void) {
-    const char *v = obs__env("OTEL_SDK_DISABLED");
+/* A boolean variable: true or false in any case (spec); anything else is reported. */
+static int obs__env_true(const char *name) {
+    const char *v = obs__env(name);
     if (!v || obs__streq_nocase(v, "false")) return 0;
     if (obs__streq_nocase(v, "true")) return 1;
-    obs__diag(2, "OTEL_SDK_DISABLED=\"%.16s\" is neither true nor false; obs stays enabled", v);
+    obs__diag(2, "%s=\"%.16s\" is neither true nor false; taken as false", name, v);
     return 0;
 }
 
@@ -4831,7 +5040,7 @@ OBSDEF obs_result obs_init(const obs_config *given) {
     obs__g.diag_level = (int)obs__level_from(obs__env("OTEL_LOG_LEVEL"), "OTEL_LOG_LEVEL", OBS_LEVEL_INFO);
     obs__g.diag_level = obs__g.diag_level >= OBS_LEVEL_OFF ? 0 : obs__g.diag_level <= OBS_LEVEL_DEBUG ? 4
                       : obs__g.diag_level <= OBS_LEVEL_INFO ? 3 : obs__g.diag_level <= OBS_LEVEL_WARN ? 2 : 1;
-    if (obs__sdk_disabled()) {
+    if (obs__env_true("OTEL_SDK_DISABLED")) {
         pthread_mutex_unlock(&obs__init_lock);
         return OBS_OK;
     }
@@ -4852,6 +5061,7 @@ OBSDEF obs_result obs_init(const obs_config *given) {
         return OBS_ERR_NOMEM;
     }
     OBS__STORE(&obs__g.running, 1);
+    if (cfg->crash_capture || obs__env_true("OBS_CRASH_CAPTURE")) obs_crash_capture();
     obs_log_set_level(cfg->log_level ? cfg->log_level
                                      : obs__level_from(obs__env("OBS_LOG_LEVEL"), "OBS_LOG_LEVEL", OBS_LEVEL_INFO));
     pthread_mutex_unlock(&obs__init_lock);

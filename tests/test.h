@@ -7,6 +7,9 @@ static int test__checks, test__failures;
 #define CHECK(cond) do { test__checks++; if (!(cond)) { test__failures++; \
     fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); } } while (0)
 #define CHECK_STR(a, b) CHECK(test__streq((a), (b)))
+#if defined(__GNUC__)
+__attribute__((unused))
+#endif
 static int test__streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 #define RUN(test_fn) do { int before_ = test__failures; test_fn(); \
     printf("  %-52s %s\n", #test_fn, before_ == test__failures ? "ok" : "FAILED"); } while (0)

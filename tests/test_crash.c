@@ -1,0 +1,119 @@
+/* tests/test_crash.c -- crash capture in a child process: stderr holds the FATAL line and a
+   backtrace, the child dies of the original signal, the receiver gets the record and the
+   errored span when the export had time. Also: exception.stacktrace on record_error. */
+#include "receiver.h"
+#define OBS_IMPLEMENTATION
+#include "../obs.h"
+#include "test.h"
+
+#include <fcntl.h>
+#include <sys/wait.h>
+
+static char *slurp(const char *path) {
+    static char buf[65536];
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : 0;
+    if (fd >= 0) close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    return buf;
+}
+
+/* The child: spans and a log line, then the given crash. */
+static void crash_child(const char *url, const char *errpath, int how) {
+    obs_config cfg;
+    obs_span *s;
+    int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.traces_exporter = "otlp";
+    cfg.logs_exporter = "otlp";
+    cfg.otlp_endpoint = url;
+    cfg.crash_capture = 1;
+    if (obs_init(&cfg) != OBS_OK) _exit(3);
+    s = obs_span_start(obs_tracer_get("crash", NULL), "doomed");
+    (void)s;
+    OBS_WARN("about to crash");
+    if (how == SIGSEGV) {
+        volatile int *p = NULL;
+        *p = 1;
+    }
+    abort();
+}
+
+static void run_crash(int sig) {
+    rcv_config rc;
+    rcv *r;
+    char url[64], err[64];
+    pid_t pid;
+    int status = 0;
+    const char *out;
+    memset(&rc, 0, sizeof rc);
+    rc.retry_after_s = -1;
+    rc.keep_bodies = 1;
+    r = rcv_start(&rc);
+    CHECK(r != NULL);
+    if (!r) return;
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", rcv_port(r));
+    snprintf(err, sizeof err, "/tmp/obs-crash-%d.err", (int)getpid());
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) crash_child(url, err, sig);
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == sig); /* died of its own signal */
+    out = slurp(err);
+    CHECK(strstr(out, sig == SIGSEGV ? "obs: FATAL: caught SIGSEGV" : "obs: FATAL: caught SIGABRT") != NULL);
+#ifdef OBS__HAVE_BACKTRACE
+    CHECK(strstr(out, "[0x") != NULL); /* backtrace_symbols_fd frames */
+#endif
+    CHECK(rcv_wait_spans(r, 1, 3000));
+    CHECK(rcv_get_stats(r).logs == 2); /* the WARN and the FATAL record */
+    {
+        int i, found_error = 0, found_fatal = 0;
+        for (i = 0; i < rcv_count(r); i++) {
+            char path[64], *body = NULL;
+            size_t len;
+            if (!rcv_request(r, i, path, sizeof path, &body, &len)) continue;
+            found_error |= strstr(body, "\"status\":{\"code\":2") != NULL;
+            found_fatal |= strstr(body, "\"severityNumber\":21") != NULL && strstr(body, "exception.stacktrace") != NULL;
+            free(body);
+        }
+        CHECK(found_error);
+        CHECK(found_fatal);
+    }
+    unlink(err);
+    rcv_stop(r);
+}
+
+static void segv_is_captured_and_reraised(void) { run_crash(SIGSEGV); }
+static void abort_is_captured_and_reraised(void) { run_crash(SIGABRT); }
+
+static void record_error_has_stacktrace(void) {
+    obs_config cfg;
+    obs_exporter *mem = obs_memory_exporter_new(8);
+    const obs_span_data *d;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.traces_exporter = "none";
+    cfg.logs_exporter = "none";
+    cfg.simple_processor = 1;
+    cfg.span_exporters[0] = mem;
+    obs_init(&cfg);
+    {
+        obs_span *s = obs_span_start(obs_tracer_get("t", NULL), "fails");
+        obs_span_record_error(s, "IOError", "disk full");
+        obs_span_end(s);
+    }
+    d = obs_memory_exporter_span(mem, 0);
+    CHECK(d && d->n_events == 1 && d->status == OBS_STATUS_ERROR);
+#ifdef OBS__HAVE_BACKTRACE
+    CHECK(d && obs_attr_find(d->events[0].attrs, d->events[0].n_attrs, "exception.stacktrace") != NULL);
+#endif
+    obs_shutdown();
+    obs_memory_exporter_free(mem);
+}
+
+int main(void) {
+    RUN(record_error_has_stacktrace);
+    RUN(segv_is_captured_and_reraised);
+    RUN(abort_is_captured_and_reraised);
+    return TEST_EXIT_CODE();
+}
