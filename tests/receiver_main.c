@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
     printf("listening on 127.0.0.1:%d\n", rcv_port(r));
     fflush(stdout);
     memset(&last, 0, sizeof last);
-    for (i = 0; !stop_signal && !(idle_s > 0 && rcv_idle_ms(r) >= idle_s * 1000L); i++) {
+    for (i = 0, s = last; !stop_signal && !(idle_s > 0 && s.idle_ms >= idle_s * 1000L); i++) {
         struct timespec ts = {0, 100 * 1000000L};
         nanosleep(&ts, NULL);
         s = rcv_get_stats(r);
