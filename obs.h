@@ -352,7 +352,8 @@ typedef struct obs_stats {
 OBSDEF obs_result obs_init(const obs_config *cfg);
 
 /* Exports everything queued so far and waits at most timeout_ms (0: the export timeout).
-   Returns OBS_OK when all went out, OBS_ERR_TIMEOUT or OBS_ERR_NET otherwise.
+   Returns OBS_OK when all went out; OBS_ERR_TIMEOUT when the time ran out; OBS_ERR_NET when
+   an export failed (those items are counted as dropped) since the previous flush.
    Thread safety: any thread. */
 OBSDEF obs_result obs_flush(int timeout_ms);
 
@@ -499,10 +500,11 @@ static int obs__log_threshold = OBS_LEVEL_OFF;
 extern int obs__log_threshold;
 #endif
 static inline int obs_log_enabled(obs_level level) {
+    /* severities are 1..24; OFF (255) is a threshold, never a record's level */
 #if defined(__GNUC__) || defined(__clang__)
-    return (int)level >= __atomic_load_n(&obs__log_threshold, __ATOMIC_RELAXED);
+    return (int)level >= __atomic_load_n(&obs__log_threshold, __ATOMIC_RELAXED) && (int)level <= 24;
 #else
-    return (int)level >= *(volatile int *)&obs__log_threshold;
+    return (int)level >= *(volatile int *)&obs__log_threshold && (int)level <= 24;
 #endif
 }
 
@@ -704,6 +706,7 @@ static char *obs__strdup(const char *s) {
 #define OBS__CAS(p, expp, v) \
     __atomic_compare_exchange_n((p), (expp), (v), 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)
 #define OBS__FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define OBS__XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
 #define OBS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define OBS__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
@@ -896,12 +899,18 @@ static size_t obs__utf8_seq(const unsigned char *s, size_t n) {
     return len;
 }
 
-/* The longest prefix of s[0..n) no longer than limit that does not split a UTF-8 sequence. */
+/* The longest prefix of s[0..n) no longer than limit that does not split a UTF-8 sequence.
+   Reads only s[0..limit): a truncating vsnprintf has put its NUL at s[limit]. */
 static size_t obs__utf8_cut(const char *s, size_t n, size_t limit) {
-    size_t i = limit;
+    size_t j, len;
+    unsigned c;
     if (n <= limit) return n;
-    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80) i--;
-    return i;
+    if (limit == 0) return 0;
+    for (j = limit - 1; j > 0 && ((unsigned char)s[j] & 0xC0) == 0x80; j--) {
+    }
+    c = (unsigned char)s[j]; /* the last sequence's lead byte: does it fit whole? */
+    len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return j + len <= limit ? limit : j;
 }
 
 // ============================================================================
@@ -1315,7 +1324,8 @@ static size_t obs__xray_format(const obs__ctx *c, char *buf, size_t len) {
 // >>impl:state -- the one global, thread-local blocks, counters, diagnostics
 // ============================================================================
 #define OBS__TLS_CACHE 32  /* free items a thread keeps for itself, per pool */
-#define OBS__STACK_MAX 64  /* depth of the current-span stack per thread */
+#define OBS__STACK_INLINE 64   /* current-span stack depth before it moves to the heap */
+#define OBS__STACK_MAX 65536   /* deeper spans still work, but are not made current */
 #define OBS__MAX_PROCS 8   /* processors per signal */
 #define OBS__MSG_MAX 4096  /* longest log message, bytes with the NUL */
 
@@ -1384,7 +1394,9 @@ typedef struct obs__tls {
     uint32_t fork_epoch; /* reseed the generator in a forked child */
     uint64_t rng;
     int depth;
-    obs__ref stack[OBS__STACK_MAX];
+    obs__ref *stack; /* the inline array until deep recursion grows it */
+    int stack_cap;
+    obs__ref stack_inline[OBS__STACK_INLINE];
     int ncache[2];
     void *cache[2][OBS__TLS_CACHE];
     uint64_t counters[OBS__C_THREAD];
@@ -1543,6 +1555,9 @@ static obs__tls *obs__tls_setup(void) {
         t->gen = obs__g.gen;
         t->fork_epoch = obs__g.fork_epoch;
         t->depth = 0;
+        if (t->stack && t->stack != t->stack_inline) obs__free(t->stack);
+        t->stack = t->stack_inline;
+        t->stack_cap = OBS__STACK_INLINE;
         t->ncache[0] = t->ncache[1] = 0;
         t->rng = obs__rng_next(&mix) ^ obs__os_random64();
         if (obs__g.tls_key_ok) pthread_setspecific(obs__g.tls_key, t);
@@ -1867,7 +1882,7 @@ static int obs__attrs_set(obs__attrs *l, uint32_t from, obs__arena *a, uint32_t 
     uint32_t i;
     obs_attr *dst;
     obs_attr tmp;
-    if (!src->key || !src->key[0]) return 0; /* OTLP keys are non-empty */
+    if (!src->key || !src->key[0]) return 1; /* OTLP keys are non-empty: ignored, not "dropped" */
     for (i = from; i < l->n; i++) { /* the first byte rules out most keys before strcmp */
         if (l->v[i].key[0] == src->key[0] && strcmp(l->v[i].key, src->key) == 0) break;
     }
@@ -1928,8 +1943,20 @@ static obs_span *obs__current(obs__tls *t) {
     }
     return NULL;
 }
+static int obs__stack_grow(obs__tls *t) {
+    int ncap = t->stack_cap * 2;
+    obs__ref *ns;
+    if (ncap > OBS__STACK_MAX) return 0;
+    ns = (obs__ref *)obs__alloc((size_t)ncap * sizeof *ns);
+    if (!ns) return 0;
+    memcpy(ns, t->stack, (size_t)t->depth * sizeof *ns);
+    if (t->stack != t->stack_inline) obs__free(t->stack);
+    t->stack = ns;
+    t->stack_cap = ncap;
+    return 1;
+}
 static void obs__push_current(obs__tls *t, obs_span *s) {
-    if (t->depth < OBS__STACK_MAX) {
+    if (t->depth < t->stack_cap || obs__stack_grow(t)) {
         t->stack[t->depth].span = s;
         t->stack[t->depth].gen = obs__gen_of(s);
         t->depth++;
@@ -2134,21 +2161,27 @@ static void obs__dispatch(int sig, obs__tls *t, obs__item *item);
 
 static int obs__span_ok(const obs_span *s) { return s && s->h.recording && !s->h.ended; }
 
+static void obs__count_attr_drops(uint32_t n) {
+    obs__tls *t;
+    if (n && (t = obs__tls_get()) != NULL) {
+        OBS__STORE_RELAXED(&t->counters[OBS__C_ATTR_DROP], t->counters[OBS__C_ATTR_DROP] + n);
+    }
+}
+
 static void obs__span_set(obs_span *s, const obs_attr *a) {
-    if (!obs__span_ok(s)) return;
-    if (!obs__attrs_set(&s->attrs, 0, &s->arena, obs__g.limits.attrs, a)) {
-        obs__tls *t = obs__tls_get();
-        if (t) obs__count(t, OBS__C_ATTR_DROP);
+    if (obs__span_ok(s) && !obs__attrs_set(&s->attrs, 0, &s->arena, obs__g.limits.attrs, a)) {
+        obs__count_attr_drops(1);
     }
 }
 
 /* Copies attributes into list l as one event's or link's own; returns how many it kept. */
-static size_t obs__attrs_add_group(obs_span *s, obs__attrs *l, const obs_attr *attrs, size_t n,
-                                   uint32_t *dropped) {
+static size_t obs__attrs_add_group(obs_span *s, obs__attrs *l, uint32_t limit, const obs_attr *attrs,
+                                   size_t n, uint32_t *dropped) {
     uint32_t from = l->n, before = l->dropped;
     size_t i;
-    for (i = 0; i < n; i++) obs__attrs_set(l, from, &s->arena, obs__g.limits.event_attrs, &attrs[i]);
+    for (i = 0; i < n; i++) obs__attrs_set(l, from, &s->arena, limit, &attrs[i]);
     *dropped = l->dropped - before;
+    obs__count_attr_drops(*dropped);
     return l->n - from;
 }
 
@@ -2157,6 +2190,7 @@ typedef struct obs__parent {
     obs__ctx ctx;
     const char *tracestate;
     int has, remote;
+    int undecided; /* X-Ray "Sampled=?" or none: the sampler decides as for a root */
     char ts_buf[OBS__TRACESTATE_CAP];
 } obs__parent;
 
@@ -2171,13 +2205,18 @@ static int obs__span_remote_parent(const obs_span_opts *o, obs__parent *p) {
         return 1;
     }
     /* X-Ray without a Parent names the trace but no span: no parent span to point at. */
-    return o->xray_header && obs__xray_parse(o->xray_header, strlen(o->xray_header), &p->ctx) &&
-           !obs__id_is_zero(p->ctx.span_id, 8);
+    if (!o->xray_header) return 0;
+    switch (obs__xray_parse(o->xray_header, strlen(o->xray_header), &p->ctx)) {
+    case 0: return 0;
+    case 2: p->undecided = 1; break;
+    default: break;
+    }
+    return !obs__id_is_zero(p->ctx.span_id, 8);
 }
 
 static void obs__span_parent(obs__tls *t, const obs_span_opts *o, obs__parent *p) {
     obs_span *ps;
-    p->has = p->remote = 0;
+    p->has = p->remote = p->undecided = 0;
     p->tracestate = "";
     if (o && (o->traceparent || o->xray_header)) {
         p->has = p->remote = obs__span_remote_parent(o, p);
@@ -2227,7 +2266,8 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
     if (par.has) memcpy(s->d.trace_id, par.ctx.trace_id, 16);
     else obs__random_id(t, s->d.trace_id, 16);
     obs__random_id(t, s->d.span_id, 8);
-    sampled = obs__sample(&obs__g.sampler, par.has, par.has && (par.ctx.flags & 1), s->d.trace_id);
+    sampled = obs__sample(&obs__g.sampler, par.has && !par.undecided, par.has && (par.ctx.flags & 1),
+                          s->d.trace_id);
     s->d.trace_flags = (uint8_t)((par.has ? par.ctx.flags & ~1 : 0) | (sampled ? 1 : 0));
     s->d.has_parent = (uint8_t)par.has;
     s->d.parent_is_remote = (uint8_t)par.remote;
@@ -2369,7 +2409,8 @@ OBSDEF void obs_span_add_event_attrs(obs_span *s, const char *name, const obs_at
     }
     ev->time_ns = obs__now_ns();
     ev->attrs = NULL;
-    ev->n_attrs = obs__attrs_add_group(s, &s->eattrs, attrs, attrs ? n : 0, &ev->dropped_attrs);
+    ev->n_attrs = obs__attrs_add_group(s, &s->eattrs, obs__g.limits.event_attrs, attrs, attrs ? n : 0,
+                                       &ev->dropped_attrs);
     s->n_events++;
 }
 OBSDEF void obs_span_add_event(obs_span *s, const char *name) {
@@ -2391,8 +2432,8 @@ OBSDEF void obs_span_add_link(obs_span *s, const obs_link *link) {
     l->trace_flags = link->trace_flags;
     l->trace_state = obs__span_tracestate(s, link->trace_state);
     l->attrs = NULL;
-    l->n_attrs = obs__attrs_add_group(s, &s->lattrs, link->attrs, link->attrs ? link->n_attrs : 0,
-                                      &l->dropped_attrs);
+    l->n_attrs = obs__attrs_add_group(s, &s->lattrs, obs__g.limits.link_attrs, link->attrs,
+                                      link->attrs ? link->n_attrs : 0, &l->dropped_attrs);
     s->n_links++;
 }
 
@@ -2530,7 +2571,7 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     obs_span *cur;
     int n;
     size_t i, len;
-    if (!obs_log_enabled(level) || !fmt || !(t = obs__tls_get())) return;
+    if (!obs_log_enabled(level) || !fmt || !OBS__LOAD_RELAXED(&obs__g.running) || !(t = obs__tls_get())) return;
     if (!(r = (obs__record *)obs__pool_get(OBS__LOGS, t))) {
         obs__count(t, OBS__C_LOG_DROP_QUEUE);
         return;
@@ -2540,7 +2581,7 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     r->h.recording = 1;
     r->h.ended = 0;
     n = vsnprintf(msg, sizeof msg, fmt, ap);
-    len = n < 0 ? 0 : obs__utf8_cut(msg, strlen(msg), sizeof msg - 1);
+    len = n < 0 ? 0 : obs__utf8_cut(msg, (size_t)n, sizeof msg - 1);
     r->d.body = obs__arena_str(&r->arena, msg, len);
     if (!r->d.body) r->d.body = "";
     r->d.time_ns = r->d.observed_time_ns = obs__now_ns();
@@ -2606,6 +2647,7 @@ struct obs__proc {
     int stop, flush_req;
     int sleeping;      /* atomic: the thread waits for work */
     uint64_t handled;  /* items taken off the queue and exported or dropped; atomic */
+    int failed;        /* atomic: an export failed since the last flush */
     int64_t stop_deadline_ms;
     void **items;
     const void **views;
@@ -2638,8 +2680,12 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
                                 timeout_ms);
     }
     pthread_mutex_unlock(&p->xlock);
-    if (r == OBS_OK) obs__count_global(logs ? OBS__C_LOG_EXPORTED : OBS__C_SPAN_EXPORTED, n);
-    else obs__count_global(logs ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+    if (r == OBS_OK) {
+        obs__count_global(logs ? OBS__C_LOG_EXPORTED : OBS__C_SPAN_EXPORTED, n);
+    } else {
+        obs__count_global(logs ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+        OBS__STORE(&p->failed, 1);
+    }
     for (i = 0; i < n; i++) obs__item_release(p->sig, (obs__item *)items[i]);
 }
 
@@ -2747,8 +2793,9 @@ static obs__proc *obs__proc_new(int sig, obs_exporter *exp, int batch, const obs
     return p;
 }
 
-/* Waits until everything queued before the call went out, or the deadline. */
-static int obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
+/* Waits until everything queued before the call was handled, or the deadline.
+   Returns OBS_OK, OBS_ERR_TIMEOUT, or OBS_ERR_NET when an export failed since the last flush. */
+static obs_result obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
     uint64_t target = OBS__LOAD(&p->q.enq);
     int ok = 1;
     if (p->batch) {
@@ -2767,7 +2814,8 @@ static int obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
         ok &= p->exp->flush(p->exp->user_data, left > 0 ? (int)left : 1) == OBS_OK;
         pthread_mutex_unlock(&p->xlock);
     }
-    return ok;
+    if (!ok) return OBS_ERR_TIMEOUT;
+    return OBS__XCHG(&p->failed, 0) ? OBS_ERR_NET : OBS_OK;
 }
 
 /* Shutdown in two steps, so that all processors drain at the same time. */
@@ -4998,10 +5046,12 @@ static int obs__env_true(const char *name) {
 static int obs__setup(const obs_config *cfg) {
     int64_t spans_max;
     int i;
+    size_t value_len;
     obs__limits_settings(cfg);
+    value_len = obs__g.limits.value_len;
     obs__g.limits.value_len = (size_t)-1; /* the resource is not subject to span limits */
     if (!obs__resource_build(cfg)) return 0;
-    obs__limits_settings(cfg);
+    obs__g.limits.value_len = value_len;
     obs__g.sampler.kind = cfg->sampler ? cfg->sampler : obs__sampler_from_env();
     if (obs__g.sampler.kind == OBS_SAMPLER_TRACEIDRATIO || obs__g.sampler.kind == OBS_SAMPLER_PARENTBASED_TRACEIDRATIO) {
         obs__g.sampler.threshold = obs__ratio_threshold(obs__sampler_ratio(cfg->sampler_ratio));
@@ -5069,16 +5119,18 @@ OBSDEF obs_result obs_init(const obs_config *given) {
 }
 
 OBSDEF obs_result obs_flush(int timeout_ms) {
-    int sig, i, ok = 1;
+    int sig, i;
+    obs_result worst = OBS_OK;
     if (!OBS__LOAD(&obs__g.running)) return OBS_ERR_STATE;
     for (sig = 0; sig < 2; sig++) {
         for (i = 0; i < obs__g.nprocs[sig]; i++) {
             obs__proc *p = obs__g.procs[sig][i];
             int ms = timeout_ms > 0 ? timeout_ms : p->cfg.export_timeout_ms;
-            ok &= obs__proc_flush(p, obs__deadline(ms, 0));
+            obs_result r = obs__proc_flush(p, obs__deadline(ms, 0));
+            if (r == OBS_ERR_TIMEOUT || worst == OBS_OK) worst = r;
         }
     }
-    return ok ? OBS_OK : OBS_ERR_TIMEOUT;
+    return worst;
 }
 
 static uint64_t obs__stat(int c) {
@@ -5145,6 +5197,7 @@ static void obs__teardown(void) {
     for (t = obs__g.threads; t;) { /* fold the threads' counters into the globals */
         obs__tls *next = t->next;
         for (c = 0; c < OBS__C_THREAD; c++) obs__g.counters[c] += t->counters[c];
+        if (t->stack != t->stack_inline) obs__free(t->stack);
         obs__free(t);
         t = next;
     }

@@ -1,0 +1,334 @@
+/* tests/test_processor.c -- batch and simple processors: batch size and schedule delay
+   triggers, flush, queue overflow, shutdown drain, failing exporters, several exporters at
+   once, and a user-defined exporter. Run under ASan and TSan too. */
+#define OBS_IMPLEMENTATION
+#include "../obs.h"
+#include "test.h"
+#include <time.h>
+
+static obs_tracer *tr;
+
+static void sleep_ms(int ms) {
+    struct timespec ts;
+    ts.tv_sec = ms / 1000;
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    nanosleep(&ts, NULL);
+}
+/* Polls until the memory exporter holds n spans or ms pass; returns the count. */
+static size_t wait_spans(obs_exporter *e, size_t n, int ms) {
+    int waited = 0;
+    while (obs_memory_exporter_span_count(e) < n && waited < ms) {
+        sleep_ms(1);
+        waited++;
+    }
+    return obs_memory_exporter_span_count(e);
+}
+static void end_spans(int n) {
+    int i;
+    for (i = 0; i < n; i++) obs_span_end(obs_span_start(tr, "s"));
+}
+
+/* A zeroed config with no OTLP and no console, and up to two span exporters. */
+static obs_config base_config(obs_exporter *a, obs_exporter *b) {
+    obs_config c;
+    memset(&c, 0, sizeof c);
+    c.traces_exporter = "none";
+    c.logs_exporter = "none";
+    c.span_exporters[0] = a;
+    c.span_exporters[1] = b;
+    return c;
+}
+static void start(const obs_config *c) {
+    CHECK(obs_init(c) == OBS_OK);
+    tr = obs_tracer_get("test_processor", NULL);
+}
+
+static void test_batch_size_triggers_export(void) {
+    obs_exporter *mem = obs_memory_exporter_new(1000);
+    obs_config c = base_config(mem, NULL);
+    c.spans.schedule_delay_ms = 60000; /* never by time in this test */
+    c.spans.max_export_batch_size = 10;
+    c.spans.max_queue_size = 100;
+    start(&c);
+    end_spans(10);
+    CHECK(wait_spans(mem, 10, 3000) == 10); /* a full batch goes without waiting for the delay */
+    end_spans(5);
+    sleep_ms(50);
+    CHECK(obs_memory_exporter_span_count(mem) == 10); /* half a batch waits */
+    CHECK(obs_flush(3000) == OBS_OK);
+    CHECK(obs_memory_exporter_span_count(mem) == 15);
+    obs_shutdown();
+    obs_memory_exporter_free(mem);
+}
+
+static void test_schedule_delay_triggers_export(void) {
+    obs_exporter *mem = obs_memory_exporter_new(1000);
+    obs_config c = base_config(mem, NULL);
+    c.spans.schedule_delay_ms = 30;
+    start(&c);
+    end_spans(3);
+    CHECK(wait_spans(mem, 3, 3000) == 3); /* no flush: the delay did it */
+    end_spans(2);
+    CHECK(wait_spans(mem, 5, 3000) == 5); /* and again */
+    obs_shutdown();
+    obs_memory_exporter_free(mem);
+}
+
+static void test_flush_exports_everything(void) {
+    obs_exporter *mem = obs_memory_exporter_new(5000);
+    obs_config c = base_config(mem, NULL);
+    obs_stats st;
+    c.spans.schedule_delay_ms = 60000;
+    c.spans.max_export_batch_size = 64;
+    start(&c);
+    end_spans(1000);
+    CHECK(obs_flush(5000) == OBS_OK);
+    CHECK(obs_memory_exporter_span_count(mem) == 1000);
+    st = obs_get_stats();
+    CHECK(st.spans_ended == 1000 && st.spans_exported == 1000 && st.spans_dropped_queue == 0);
+    CHECK(obs_flush(1000) == OBS_OK); /* nothing queued: still OK */
+    obs_shutdown();
+    obs_memory_exporter_free(mem);
+}
+
+/* A user exporter: records the names it saw, can be slow or fail. */
+typedef struct recorder {
+    obs_exporter exp;
+    pthread_mutex_t lock;
+    char names[64][16];
+    int n_names, batches, flushes, shutdowns, sleep_ms;
+    size_t max_batch;
+    obs_result result;
+} recorder;
+
+static obs_result rec_export(void *ud, const obs_span_data *const *spans, size_t n, int timeout_ms) {
+    recorder *r = (recorder *)ud;
+    size_t i;
+    (void)timeout_ms;
+    if (r->sleep_ms) sleep_ms(r->sleep_ms);
+    pthread_mutex_lock(&r->lock);
+    for (i = 0; i < n; i++) {
+        if (r->n_names < 64) {
+            strncpy(r->names[r->n_names], spans[i]->name, 15);
+            r->names[r->n_names][15] = 0;
+            r->n_names++;
+        }
+    }
+    r->batches++;
+    if (n > r->max_batch) r->max_batch = n;
+    pthread_mutex_unlock(&r->lock);
+    return r->result;
+}
+static obs_result rec_flush(void *ud, int timeout_ms) {
+    recorder *r = (recorder *)ud;
+    (void)timeout_ms;
+    pthread_mutex_lock(&r->lock);
+    r->flushes++;
+    pthread_mutex_unlock(&r->lock);
+    return OBS_OK;
+}
+static void rec_shutdown(void *ud) {
+    recorder *r = (recorder *)ud;
+    pthread_mutex_lock(&r->lock);
+    r->shutdowns++;
+    pthread_mutex_unlock(&r->lock);
+}
+static void rec_init(recorder *r) {
+    memset(r, 0, sizeof *r);
+    pthread_mutex_init(&r->lock, NULL);
+    r->exp.name = "recorder";
+    r->exp.export_spans = rec_export;
+    r->exp.flush = rec_flush;
+    r->exp.shutdown = rec_shutdown;
+    r->exp.user_data = r;
+    r->result = OBS_OK;
+}
+
+static void test_queue_overflow_counted(void) {
+    recorder r;
+    obs_config c;
+    obs_stats st;
+    rec_init(&r);
+    r.sleep_ms = 20;
+    c = base_config(&r.exp, NULL);
+    c.spans.max_queue_size = 8;
+    c.spans.max_export_batch_size = 4;
+    c.spans.schedule_delay_ms = 5;
+    start(&c);
+    end_spans(300);
+    CHECK(obs_flush(10000) == OBS_OK);
+    st = obs_get_stats();
+    CHECK(st.spans_ended == 300);
+    CHECK(st.spans_dropped_queue > 0);
+    CHECK(st.spans_exported + st.spans_dropped_queue == st.spans_ended);
+    CHECK(r.max_batch <= 4);
+    obs_shutdown();
+    st = obs_get_stats();
+    CHECK(st.spans_exported + st.spans_dropped_queue == 300);
+    pthread_mutex_destroy(&r.lock);
+}
+
+static void test_shutdown_drains(void) {
+    obs_exporter *mem = obs_memory_exporter_new(1000);
+    obs_config c = base_config(mem, NULL);
+    obs_stats st;
+    c.spans.schedule_delay_ms = 60000;
+    c.logs.schedule_delay_ms = 60000;
+    c.log_exporters[0] = mem;
+    start(&c);
+    end_spans(50);
+    OBS_INFO("queued log");
+    obs_shutdown(); /* everything still queued goes out */
+    CHECK(obs_memory_exporter_span_count(mem) == 50);
+    CHECK(obs_memory_exporter_log_count(mem) == 1);
+    st = obs_get_stats();
+    CHECK(st.spans_exported == 50 && st.logs_exported == 1);
+    obs_memory_exporter_free(mem);
+}
+
+static void test_exporter_error_counted(void) {
+    recorder r;
+    obs_config c;
+    obs_stats st;
+    int simple;
+    for (simple = 0; simple < 2; simple++) {
+        rec_init(&r);
+        r.result = OBS_ERR_NET;
+        c = base_config(&r.exp, NULL);
+        c.simple_processor = simple;
+        c.spans.schedule_delay_ms = 60000; /* the flush does the export */
+        start(&c);
+        end_spans(7);
+        if (simple) {
+            obs_flush(2000); /* nothing queued: the failures happened in obs_span_end */
+        } else {
+            /* obs.h documents OBS_ERR_NET (or TIMEOUT) when not everything went out */
+            CHECK(obs_flush(2000) == OBS_ERR_NET);
+        }
+        st = obs_get_stats();
+        CHECK(st.spans_ended == 7);
+        CHECK(st.spans_dropped_export == 7);
+        CHECK(st.spans_exported == 0);
+        obs_shutdown();
+        pthread_mutex_destroy(&r.lock);
+    }
+}
+
+static void test_simple_processor_is_synchronous(void) {
+    obs_exporter *mem = obs_memory_exporter_new(100);
+    obs_config c = base_config(mem, NULL);
+    obs_span *s;
+    c.simple_processor = 1;
+    c.log_exporters[0] = mem;
+    start(&c);
+    s = obs_span_start(tr, "sync");
+    CHECK(obs_memory_exporter_span_count(mem) == 0);
+    obs_span_end(s);
+    CHECK(obs_memory_exporter_span_count(mem) == 1); /* right away */
+    OBS_INFO("sync log");
+    CHECK(obs_memory_exporter_log_count(mem) == 1);
+    CHECK(obs_get_stats().spans_exported == 1 && obs_get_stats().logs_exported == 1);
+    CHECK(obs__g.nprocs[0] == 1 && !obs__g.procs[0][0]->batch); /* white-box: no thread */
+    obs_shutdown();
+    obs_memory_exporter_free(mem);
+}
+
+static void test_two_exporters(void) {
+    int simple;
+    for (simple = 0; simple < 2; simple++) {
+        obs_exporter *m1 = obs_memory_exporter_new(1000), *m2 = obs_memory_exporter_new(1000);
+        obs_config c = base_config(m1, m2);
+        obs_stats st;
+        size_t i;
+        c.simple_processor = simple;
+        c.spans.schedule_delay_ms = 10;
+        c.spans.max_export_batch_size = 16;
+        start(&c);
+        for (i = 0; i < 200; i++) {
+            obs_span *s = obs_span_start(tr, "both");
+            obs_span_set_int(s, "i", (int64_t)i);
+            obs_span_set_str(s, "pad", "some text that lives in the span's arena");
+            obs_span_end(s);
+        }
+        CHECK(obs_flush(5000) == OBS_OK);
+        CHECK(obs_memory_exporter_span_count(m1) == 200 && obs_memory_exporter_span_count(m2) == 200);
+        for (i = 0; i < 200 && i < obs_memory_exporter_span_count(m1); i++) {
+            const obs_span_data *a = obs_memory_exporter_span(m1, i), *b = obs_memory_exporter_span(m2, i);
+            if (memcmp(a->span_id, b->span_id, 8) != 0 || a->n_attrs != 2 || b->n_attrs != 2) break;
+        }
+        CHECK(i == 200); /* both got every span, whole */
+        st = obs_get_stats();
+        CHECK(st.spans_ended == 200 && st.spans_exported == 400); /* counted per processor */
+        /* pool items come back exactly once: a span started now is a fresh one */
+        obs_memory_exporter_clear(m1);
+        obs_memory_exporter_clear(m2);
+        end_spans(100);
+        CHECK(obs_flush(5000) == OBS_OK);
+        CHECK(obs_memory_exporter_span_count(m1) == 100 && obs_memory_exporter_span_count(m2) == 100);
+        obs_shutdown();
+        obs_memory_exporter_free(m1);
+        obs_memory_exporter_free(m2);
+    }
+}
+
+static void test_custom_exporter(void) {
+    recorder r;
+    obs_config c;
+    int i;
+    rec_init(&r);
+    c = base_config(&r.exp, NULL);
+    c.spans.schedule_delay_ms = 60000;
+    start(&c);
+    obs_span_end(obs_span_start(tr, "alpha"));
+    obs_span_end(obs_span_start(tr, "beta"));
+    obs_span_end(obs_span_start(tr, "gamma"));
+    CHECK(obs_flush(3000) == OBS_OK);
+    CHECK(r.n_names == 3);
+    CHECK_STR(r.names[0], "alpha");
+    CHECK_STR(r.names[1], "beta");
+    CHECK_STR(r.names[2], "gamma");
+    CHECK(r.flushes >= 1);
+    CHECK(r.shutdowns == 0);
+    for (i = 0; i < 5; i++) obs_span_end(obs_span_start(tr, "late"));
+    obs_shutdown();
+    CHECK(r.n_names == 8);
+    CHECK(r.shutdowns == 1); /* the user's exporter is shut down once, not freed */
+    obs_shutdown();
+    CHECK(r.shutdowns == 1);
+    pthread_mutex_destroy(&r.lock);
+}
+
+static void test_flush_timeout(void) {
+    recorder r;
+    obs_config c;
+    obs_result fr;
+    obs_stats st;
+    rec_init(&r);
+    r.sleep_ms = 300;
+    c = base_config(&r.exp, NULL);
+    c.spans.schedule_delay_ms = 60000;
+    start(&c);
+    end_spans(3);
+    fr = obs_flush(30); /* the exporter needs 300 ms */
+    CHECK(fr == OBS_ERR_TIMEOUT);
+    CHECK(obs_flush(5000) == OBS_OK); /* then it finishes */
+    st = obs_get_stats();
+    CHECK(st.spans_exported == 3);
+    CHECK(r.n_names == 3);
+    obs_shutdown();
+    pthread_mutex_destroy(&r.lock);
+}
+
+int main(void) {
+    RUN(test_batch_size_triggers_export);
+    RUN(test_schedule_delay_triggers_export);
+    RUN(test_flush_exports_everything);
+    RUN(test_queue_overflow_counted);
+    RUN(test_shutdown_drains);
+    RUN(test_exporter_error_counted);
+    RUN(test_simple_processor_is_synchronous);
+    RUN(test_two_exporters);
+    RUN(test_custom_exporter);
+    RUN(test_flush_timeout);
+    return TEST_EXIT_CODE();
+}
