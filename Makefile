@@ -39,11 +39,11 @@ test: $(addprefix $(B)/,$(TESTS)) $(B)/obs-receiver examples cxx check-toc
 
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan:
-	@$(MAKE) --no-print-directory B=build/asan CFLAGS="-O1 -g $(SAN)" test
+	@$(MAKE) --no-print-directory B=build/asan CFLAGS="-O1 -g $(SAN) -DOBS_TEST_SANITIZED" test
 
 # The concurrency tests under ThreadSanitizer.
 test-tsan:
-	@$(MAKE) --no-print-directory B=build/tsan CFLAGS="-O1 -g -fsanitize=thread" \
+	@$(MAKE) --no-print-directory B=build/tsan CFLAGS="-O1 -g -fsanitize=thread -DOBS_TEST_SANITIZED" \
 	    build/tsan/test_threads build/tsan/test_processor
 	@sh tests/run.sh build/tsan test_threads test_processor
 

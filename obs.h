@@ -705,7 +705,8 @@ static char *obs__strdup(const char *s) {
 #define OBS__ADD(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #define OBS__CAS(p, expp, v) \
     __atomic_compare_exchange_n((p), (expp), (v), 1, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)
-#define OBS__FENCE() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+/* A full barrier as a locked add (ThreadSanitizer does not model bare fences). Rare paths only. */
+#define OBS__FENCE() ((void)__atomic_fetch_add(&obs__g.fence, 0, __ATOMIC_SEQ_CST))
 #define OBS__XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
 #define OBS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define OBS__UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -1450,17 +1451,16 @@ typedef struct obs__proc obs__proc;
 typedef struct obs__state {
     int running; /* atomic: 1 between obs_init and obs_shutdown */
     int crashing; /* atomic: a crash handler runs; exporters must not block on locks */
+    int fence;    /* target of OBS__FENCE */
     obs_attr crash_attrs[2];
     uint32_t gen;
     uint32_t fork_epoch;
     int diag_level; /* 1 error, 2 warn, 3 info, 4 debug */
     int64_t clock_offset; /* wall - monotonic, ns; atomic */
     int use_tsc;
-    struct {
-        uint64_t tsc0, mult; /* ns = ns0 + (tsc - tsc0) * mult / 2^32 */
-        int64_t ns0;
-    } clk[2];                /* double-buffered: readers use clk[clk_idx] */
-    int clk_idx;
+    uint64_t clk_tsc0, clk_mult; /* ns = clk_ns0 + (tsc - clk_tsc0) * clk_mult / 2^32 */
+    int64_t clk_ns0;
+    uint32_t clk_seq;        /* seqlock over the three: odd while being rewritten */
     uint64_t cal_tsc;        /* the first reading: the scale is measured from here */
     int64_t cal_ns;
     uint64_t seed;
@@ -1523,17 +1523,17 @@ static void obs__tls_exit(void *arg) {
     obs__tls *t = (obs__tls *)arg;
     int p, i, c;
     if (!t || t->gen != obs__g.gen || !OBS__LOAD(&obs__g.running)) return;
-    pthread_mutex_lock(&obs__g.lock);
+    pthread_mutex_lock(&obs__g.lock); /* all of it before the block can be handed out again */
     for (c = 0; c < OBS__C_THREAD; c++) {
         obs__count_global(c, t->counters[c]);
         OBS__STORE_RELAXED(&t->counters[c], (uint64_t)0);
     }
-    t->in_use = 0;
-    pthread_mutex_unlock(&obs__g.lock);
     for (p = 0; p < 2; p++) {
         for (i = 0; i < t->ncache[p]; i++) obs__pool_put(p, t->cache[p][i]);
         t->ncache[p] = 0;
     }
+    t->in_use = 0;
+    pthread_mutex_unlock(&obs__g.lock);
 }
 
 /* Finds or makes this thread's block: the slow path, once per thread (and per obs_init). */
@@ -1591,9 +1591,16 @@ static obs__tls *obs__tls_get(void) {
 static int64_t obs__now_ns(void) {
 #ifdef OBS__HAVE_TSC
     if (OBS__LIKELY(obs__g.use_tsc)) {
-        int i = OBS__LOAD(&obs__g.clk_idx);
-        uint64_t d = __rdtsc() - obs__g.clk[i].tsc0;
-        return obs__g.clk[i].ns0 + (int64_t)(((obs__u128)d * obs__g.clk[i].mult) >> 32);
+        uint64_t tsc0, mult;
+        int64_t ns0;
+        uint32_t q;
+        do {
+            q = OBS__LOAD(&obs__g.clk_seq);
+            tsc0 = OBS__LOAD(&obs__g.clk_tsc0);
+            mult = OBS__LOAD(&obs__g.clk_mult);
+            ns0 = OBS__LOAD(&obs__g.clk_ns0);
+        } while ((q & 1) || OBS__LOAD(&obs__g.clk_seq) != q);
+        return ns0 + (int64_t)(((obs__u128)(__rdtsc() - tsc0) * mult) >> 32);
     }
 #endif
     return obs__mono_ns() + OBS__LOAD_RELAXED(&obs__g.clock_offset);
@@ -1611,14 +1618,14 @@ static int obs__tsc_trusted(void) {
 }
 /* Re-measures the TSC's rate over everything since obs_init, and rebases on now. */
 static void obs__tsc_resync(int64_t ns) {
-    uint64_t tsc = __rdtsc(), ticks = tsc - obs__g.cal_tsc;
-    int next = !obs__g.clk_idx;
-    uint64_t mult = obs__g.clk[obs__g.clk_idx].mult;
+    uint64_t tsc = __rdtsc(), ticks = tsc - obs__g.cal_tsc, mult = obs__g.clk_mult;
+    uint32_t q = obs__g.clk_seq;
     if (ticks > 1000000) mult = (uint64_t)((((obs__u128)(uint64_t)(ns - obs__g.cal_ns)) << 32) / ticks);
-    obs__g.clk[next].tsc0 = tsc;
-    obs__g.clk[next].ns0 = ns;
-    obs__g.clk[next].mult = mult;
-    OBS__STORE(&obs__g.clk_idx, next);
+    OBS__STORE_RELAXED(&obs__g.clk_seq, q + 1);
+    OBS__STORE(&obs__g.clk_tsc0, tsc);
+    OBS__STORE(&obs__g.clk_ns0, ns);
+    OBS__STORE(&obs__g.clk_mult, mult);
+    OBS__STORE(&obs__g.clk_seq, q + 2);
 }
 static void obs__tsc_init(void) {
     int64_t t0;
@@ -2159,7 +2166,9 @@ static void obs__span_release_mem(void *item) {
 
 static void obs__dispatch(int sig, obs__tls *t, obs__item *item);
 
-static int obs__span_ok(const obs_span *s) { return s && s->h.recording && !s->h.ended; }
+/* A span may be used only while obs runs: its memory goes with obs_shutdown. */
+static int obs__live(const obs_span *s) { return s && OBS__LOAD_RELAXED(&obs__g.running); }
+static int obs__span_ok(const obs_span *s) { return obs__live(s) && s->h.recording && !s->h.ended; }
 
 static void obs__count_attr_drops(uint32_t n) {
     obs__tls *t;
@@ -2323,7 +2332,7 @@ static void obs__span_finish(obs_span *s) {
 
 OBSDEF void obs_span_end_at(obs_span *s, int64_t end_time_ns) {
     obs__tls *t;
-    if (!s || s->h.ended || !(t = obs__tls_get())) return;
+    if (!obs__live(s) || s->h.ended || !(t = obs__tls_get())) return;
     obs__pop_current(t, s);
     s->h.ended = 1;
     OBS__STORE(&s->h.gen, s->h.gen + 1);
@@ -2483,16 +2492,16 @@ OBSDEF obs_span *obs_span_current(void) {
 }
 OBSDEF void obs_span_activate(obs_span *s) {
     obs__tls *t;
-    if (s && !s->h.ended && (t = obs__tls_get()) != NULL) obs__push_current(t, s);
+    if (obs__live(s) && !s->h.ended && (t = obs__tls_get()) != NULL) obs__push_current(t, s);
 }
 OBSDEF void obs_span_deactivate(obs_span *s) {
     obs__tls *t;
-    if (s && (t = obs__tls_get()) != NULL) obs__pop_current(t, s);
+    if (obs__live(s) && (t = obs__tls_get()) != NULL) obs__pop_current(t, s);
 }
 OBSDEF int obs_span_is_recording(const obs_span *s) { return obs__span_ok(s); }
 
 OBSDEF void obs_span_ids(const obs_span *s, uint8_t *trace_id, uint8_t *span_id) {
-    if (!s) return;
+    if (!obs__live(s)) return;
     if (trace_id) memcpy(trace_id, s->d.trace_id, 16);
     if (span_id) memcpy(span_id, s->d.span_id, 8);
 }
@@ -2505,7 +2514,7 @@ static void obs__span_ctx(const obs_span *s, obs__ctx *c) {
 OBSDEF size_t obs_span_traceparent(const obs_span *s, char *buf, size_t len) {
     obs__ctx c;
     size_t n;
-    if (!s || !buf) return 0;
+    if (!obs__live(s) || !buf) return 0;
     obs__span_ctx(s, &c);
     n = obs__traceparent_format(&c, buf, len);
     return n < len ? n : 0;
@@ -2513,7 +2522,7 @@ OBSDEF size_t obs_span_traceparent(const obs_span *s, char *buf, size_t len) {
 OBSDEF size_t obs_span_xray_header(const obs_span *s, char *buf, size_t len) {
     obs__ctx c;
     size_t n;
-    if (!s || !buf) return 0;
+    if (!obs__live(s) || !buf) return 0;
     obs__span_ctx(s, &c);
     n = obs__xray_format(&c, buf, len);
     return n < len ? n : 0;
@@ -2522,7 +2531,7 @@ OBSDEF int obs_tracestate_set(char *ts, size_t cap, const char *key, const char 
     return ts && key && value && obs__tracestate_set(ts, cap, key, value);
 }
 OBSDEF const char *obs_span_tracestate(const obs_span *s) {
-    return s && s->d.trace_state ? s->d.trace_state : "";
+    return obs__live(s) && s->d.trace_state ? s->d.trace_state : "";
 }
 
 // ============================================================================
@@ -2560,7 +2569,7 @@ OBSDEF obs_level obs_log_get_level(void) {
 }
 
 static void obs__record_attr(obs__record *r, const obs_attr *a) {
-    obs__attrs_set(&r->attrs, 0, &r->arena, obs__g.limits.attrs, a);
+    if (!obs__attrs_set(&r->attrs, 0, &r->arena, obs__g.limits.attrs, a)) obs__count_attr_drops(1);
 }
 
 OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *func,
