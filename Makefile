@@ -11,7 +11,7 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 
-.PHONY: all demo test test-asan test-tsan cxx examples check-toc bench bench-smoke interop clean
+.PHONY: all demo test test-asan test-tsan cxx examples check-toc check-disable check-readme bench bench-smoke interop clean
 
 all: examples
 
@@ -34,8 +34,9 @@ $(B)/obs-receiver: tests/receiver_main.c tests/receiver.h | $(B)
 	$(CC) $(STD) $(WARN) -O2 $< -o $@ $(LDLIBS)
 
 # Every test program prints "N passed, N failed"; tests/run.sh adds them up.
-test: $(addprefix $(B)/,$(TESTS)) $(B)/obs-receiver examples cxx check-toc
-	@sh tests/run.sh $(B) $(TESTS)
+test: $(addprefix $(B)/,$(TESTS)) $(B)/obs-receiver examples cxx check-toc check-disable check-readme \
+      $(B)/disable_compile $(B)/static_ab
+	@sh tests/run.sh $(B) $(TESTS) disable_compile static_ab
 
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan:
@@ -50,6 +51,26 @@ test-tsan:
 # obs.h compiles as C++ (declarations and implementation), included twice.
 cxx: | $(B)
 	$(CXX) -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -c tests/cpp_compile.cpp -o $(B)/cpp_compile.o
+
+# OBS_DISABLE: no implementation linked, nothing evaluated in the log macros.
+$(B)/disable_compile: tests/disable_compile.c obs.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) $< -o $@
+	$(CXX) -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -fsyntax-only $<
+
+# Two private (OBS_STATIC) copies in one program.
+$(B)/static_ab: tests/static_a.c tests/static_b.c obs.h | $(B)
+	$(CC) $(STD) $(WARN) $(CFLAGS) tests/static_a.c tests/static_b.c -o $@ $(LDLIBS)
+
+# Every public function has its OBS_DISABLE stub.
+check-disable: | $(B)
+	@sed -n '1,/^#ifdef OBS_DISABLE/p' obs.h | grep -o '^OBSDEF[^(]*(' | grep -o '[a-z_0-9]*($$' > $(B)/api.decl
+	@sed -n '/^#ifdef OBS_DISABLE/,/OBS_DISABLE \*\//p' obs.h | grep -o '^OBSDEF[^(]*(' | grep -o '[a-z_0-9]*($$' > $(B)/api.stub
+	@diff $(B)/api.decl $(B)/api.stub && echo "check-disable: ok"
+
+# The C code blocks of README.md compile.
+check-readme: | $(B)
+	@awk '/^```c$$/{f=1; n++; next} /^```$$/{f=0} f{print > "$(B)/readme_" n ".c"}' README.md
+	@for f in $(B)/readme_*.c; do $(CC) $(STD) $(WARN) -I. $$f -o $$f.out $(LDLIBS) || exit 1; done; echo "check-readme: ok"
 
 # The CONTENTS list in obs.h matches its section markers.
 check-toc: | $(B)

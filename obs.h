@@ -100,6 +100,9 @@
 #define OBS_VERSION_PATCH 0
 #define OBS_VERSION_STRING "0.1.0"
 
+#if defined(OBS_DISABLE) && !defined(OBSDEF)
+#define OBSDEF static inline
+#endif
 #ifndef OBSDEF
 #ifdef OBS_STATIC
 #if defined(__GNUC__) || defined(__clang__)
@@ -293,6 +296,7 @@ typedef struct obs_span_data {
     uint8_t trace_flags;        /* W3C: 0x01 sampled */
     uint8_t parent_is_remote;   /* 1 when the parent came from a traceparent */
     uint8_t has_parent;
+    uint32_t thread_id;         /* small number of the thread that started it (1, 2, ...) */
     obs_span_kind kind;
     int64_t start_time_ns;      /* Unix epoch nanoseconds */
     int64_t end_time_ns;
@@ -322,6 +326,7 @@ typedef struct obs_log_data {
     uint8_t trace_id[16];      /* all zero: not inside a span */
     uint8_t span_id[8];
     uint8_t trace_flags;
+    uint32_t thread_id;        /* small number of the thread that emitted it (1, 2, ...) */
     const obs_scope *scope;
 } obs_log_data;
 
@@ -584,45 +589,73 @@ OBSDEF const obs_attr *obs_attr_find(const obs_attr *attrs, size_t n, const char
 OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree);
 
 #ifdef OBS_DISABLE
-/* Every call compiles to nothing; arguments are not evaluated. */
-#define obs_init(cfg) (OBS_OK)
-#define obs_flush(ms) (OBS_OK)
-#define obs_shutdown() ((void)0)
-#define obs_tracer_get(n, v) ((obs_tracer *)0)
-#define obs_span_start(t, n) ((obs_span *)0)
-#define obs_span_start_ex(t, n, o) ((obs_span *)0)
-#define obs_span_end(s) ((void)0)
-#define obs_span_end_at(s, t) ((void)0)
-#define obs_span_set_str(s, k, v) ((void)0)
-#define obs_span_set_int(s, k, v) ((void)0)
-#define obs_span_set_double(s, k, v) ((void)0)
-#define obs_span_set_bool(s, k, v) ((void)0)
-#define obs_span_set_str_array(s, k, v, n) ((void)0)
-#define obs_span_set_int_array(s, k, v, n) ((void)0)
-#define obs_span_set_double_array(s, k, v, n) ((void)0)
-#define obs_span_set_bool_array(s, k, v, n) ((void)0)
-#define obs_span_set_attrs(s, a, n) ((void)0)
-#define obs_span_update_name(s, n) ((void)0)
-#define obs_span_add_event(s, n) ((void)0)
-#define obs_span_add_event_attrs(s, n, a, c) ((void)0)
-#define obs_span_add_link(s, l) ((void)0)
-#define obs_span_set_status(s, c, d) ((void)0)
-#define obs_span_record_error(s, t, m) ((void)0)
-#define obs_span_current() ((obs_span *)0)
-#define obs_span_activate(s) ((void)0)
-#define obs_span_deactivate(s) ((void)0)
-#define obs_span_is_recording(s) (0)
-#define obs_span_ids(s, t, i) ((void)0)
-#define obs_span_traceparent(s, b, l) ((size_t)0)
-#define obs_report_error(t, m) ((void)0)
-#define obs_log(...) ((void)0)
-#define obs_log_at(...) ((void)0)
-#define obs_log_v(...) ((void)0)
-#define obs_log_set_level(l) ((void)0)
+/* Every function is an empty inline stub (OBSDEF is `static inline` here): calls compile to
+   nothing; the log macros do not even evaluate their arguments. `make check-disable` keeps
+   this list in step with the declarations. */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter" /* the stubs ignore their arguments */
+#endif
+OBSDEF obs_result obs_init(const obs_config *cfg) { return OBS_OK; }
+OBSDEF obs_result obs_flush(int timeout_ms) { return OBS_OK; }
+OBSDEF void obs_shutdown(void) {}
+OBSDEF obs_stats obs_get_stats(void) { obs_stats st; memset(&st, 0, sizeof st); return st; }
+OBSDEF const char *obs_result_string(obs_result r) { return ""; }
+OBSDEF obs_tracer *obs_tracer_get(const char *scope_name, const char *scope_version) { return 0; }
+OBSDEF obs_span *obs_span_start(obs_tracer *t, const char *name) { return 0; }
+OBSDEF obs_span *obs_span_start_ex(obs_tracer *t, const char *name, const obs_span_opts *opts) { return 0; }
+OBSDEF void obs_span_end(obs_span *s) {}
+OBSDEF void obs_span_end_at(obs_span *s, int64_t end_time_ns) {}
+OBSDEF void obs_span_set_str(obs_span *s, const char *key, const char *value) {}
+OBSDEF void obs_span_set_int(obs_span *s, const char *key, int64_t value) {}
+OBSDEF void obs_span_set_double(obs_span *s, const char *key, double value) {}
+OBSDEF void obs_span_set_bool(obs_span *s, const char *key, int value) {}
+OBSDEF void obs_span_set_str_array(obs_span *s, const char *key, const char *const *v, size_t n) {}
+OBSDEF void obs_span_set_int_array(obs_span *s, const char *key, const int64_t *v, size_t n) {}
+OBSDEF void obs_span_set_double_array(obs_span *s, const char *key, const double *v, size_t n) {}
+OBSDEF void obs_span_set_bool_array(obs_span *s, const char *key, const int *v, size_t n) {}
+OBSDEF void obs_span_set_attrs(obs_span *s, const obs_attr *attrs, size_t n) {}
+OBSDEF void obs_span_update_name(obs_span *s, const char *name) {}
+OBSDEF void obs_span_add_event(obs_span *s, const char *name) {}
+OBSDEF void obs_span_add_event_attrs(obs_span *s, const char *name, const obs_attr *attrs, size_t n) {}
+OBSDEF void obs_span_add_link(obs_span *s, const obs_link *link) {}
+OBSDEF void obs_span_set_status(obs_span *s, obs_status_code code, const char *description) {}
+OBSDEF void obs_span_record_error(obs_span *s, const char *type, const char *message) {}
+OBSDEF obs_span *obs_span_current(void) { return 0; }
+OBSDEF void obs_span_activate(obs_span *s) {}
+OBSDEF void obs_span_deactivate(obs_span *s) {}
+OBSDEF int obs_span_is_recording(const obs_span *s) { return 0; }
+OBSDEF void obs_span_ids(const obs_span *s, uint8_t *trace_id, uint8_t *span_id) {}
+OBSDEF size_t obs_span_traceparent(const obs_span *s, char *buf, size_t len) { return 0; }
+OBSDEF size_t obs_span_xray_header(const obs_span *s, char *buf, size_t len) { return 0; }
+OBSDEF const char *obs_span_tracestate(const obs_span *s) { return ""; }
+OBSDEF int obs_tracestate_set(char *ts, size_t cap, const char *key, const char *value) { return 0; }
+OBSDEF void obs_log(obs_level level, const char *fmt, ...) {}
+OBSDEF void obs_log_at(obs_level level, const char *file, int line, const char *func, const obs_attr *attrs, size_t n_attrs, const char *fmt, ...) {}
+OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *func, const obs_attr *attrs, size_t n_attrs, const char *fmt, va_list ap) {}
+OBSDEF void obs_log_set_level(obs_level level) {}
+OBSDEF obs_level obs_log_get_level(void) { return OBS_LEVEL_OFF; }
+OBSDEF const char *obs_level_name(obs_level level) { return ""; }
+OBSDEF obs_result obs_crash_capture(void) { return OBS_OK; }
+OBSDEF void obs_report_error(const char *type, const char *message) {}
+OBSDEF const obs_attr *obs_resource(size_t *n) { return 0; }
+OBSDEF obs_exporter *obs_memory_exporter_new(size_t capacity) { return 0; }
+OBSDEF size_t obs_memory_exporter_span_count(obs_exporter *e) { return 0; }
+OBSDEF const obs_span_data *obs_memory_exporter_span(obs_exporter *e, size_t i) { return 0; }
+OBSDEF size_t obs_memory_exporter_log_count(obs_exporter *e) { return 0; }
+OBSDEF const obs_log_data *obs_memory_exporter_log(obs_exporter *e, size_t i) { return 0; }
+OBSDEF size_t obs_memory_exporter_overflow(obs_exporter *e) { return 0; }
+OBSDEF void obs_memory_exporter_clear(obs_exporter *e) {}
+OBSDEF void obs_memory_exporter_free(obs_exporter *e) {}
+OBSDEF const obs_attr *obs_attr_find(const obs_attr *attrs, size_t n, const char *key) { return 0; }
+OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree) { return 0; }
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #undef OBS_LOG_
-#define OBS_LOG_(lvl, ...) ((void)0)
+#define OBS_LOG_(lvl, ...) do { if (0) obs_log((lvl), __VA_ARGS__); } while (0)
 #undef OBS_LOG_ATTRS_
-#define OBS_LOG_ATTRS_(lvl, a, n, ...) ((void)0)
+#define OBS_LOG_ATTRS_(lvl, a, n, ...) do { if (0) obs_log_at((lvl), 0, 0, 0, (a), (n), __VA_ARGS__); } while (0)
 #endif /* OBS_DISABLE */
 
 #ifdef __cplusplus
@@ -1401,6 +1434,7 @@ typedef struct obs__tls {
     int ncache[2];
     void *cache[2][OBS__TLS_CACHE];
     uint64_t counters[OBS__C_THREAD];
+    uint32_t thread_id; /* 1, 2, ... in the order threads first used obs */
     int in_use;
     struct obs__tls *next;
 } obs__tls;
@@ -1472,6 +1506,7 @@ typedef struct obs__state {
     pthread_mutex_t lock; /* tracers, thread blocks: never taken on the hot path */
     obs_tracer *tracers;
     obs__tls *threads;
+    uint32_t thread_count;
     pthread_key_t tls_key;
     int tls_key_ok;
     obs_attr *resource;
@@ -1552,6 +1587,7 @@ static obs__tls *obs__tls_setup(void) {
     if (t) {
         uint64_t mix = obs__g.seed ^ (uint64_t)(uintptr_t)t ^ ((uint64_t)getpid() << 32);
         t->in_use = 1;
+        t->thread_id = ++obs__g.thread_count;
         t->gen = obs__g.gen;
         t->fork_epoch = obs__g.fork_epoch;
         t->depth = 0;
@@ -2225,6 +2261,7 @@ static int obs__span_remote_parent(const obs_span_opts *o, obs__parent *p) {
 
 static void obs__span_parent(obs__tls *t, const obs_span_opts *o, obs__parent *p) {
     obs_span *ps;
+    memset(&p->ctx, 0, sizeof p->ctx);
     p->has = p->remote = p->undecided = 0;
     p->tracestate = "";
     if (o && (o->traceparent || o->xray_header)) {
@@ -2284,6 +2321,7 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
     else memset(s->d.parent_span_id, 0, 8);
     s->h.recording = (uint8_t)sampled;
     s->h.ended = 0;
+    s->d.thread_id = t->thread_id;
     if (!(o && o->no_activate)) obs__push_current(t, s);
     if (!sampled) {
         /* Context only: ids and tracestate travel on, nothing is recorded. */
@@ -2595,6 +2633,7 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     if (!r->d.body) r->d.body = "";
     r->d.time_ns = r->d.observed_time_ns = obs__now_ns();
     r->d.level = level;
+    r->d.thread_id = t->thread_id;
     r->d.scope = &obs__g.log_scope;
     for (i = 0; attrs && i < n_attrs; i++) obs__record_attr(r, &attrs[i]);
     if (file) {
