@@ -10,11 +10,11 @@
    CONTENTS (each marker is a grep-able section; `make check-toc` keeps this list honest)
      >>decl:config >>decl:types >>decl:setup >>decl:span >>decl:log >>decl:exporter
      >>impl:platform >>impl:buf >>impl:propagation >>impl:state >>impl:json >>impl:attr
-     >>impl:context
-     >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor >>impl:otlp
-     >>impl:console >>impl:transport >>impl:exporter >>impl:env >>impl:crash >>impl:setup
+     >>impl:context >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor
+     >>impl:otlp >>impl:protobuf >>impl:console >>impl:transport >>impl:exporter >>impl:env
+     >>impl:crash >>impl:setup
 
-   QUICK START (the same code as examples/01_hello_span.c)
+   QUICK START (the same code as README.md's)
      obs_init(NULL);                                  // configure from OTEL_* variables
      obs_tracer *t = obs_tracer_get("my-app", "1.0");
      obs_span *s = obs_span_start(t, "handle-request");
@@ -165,6 +165,7 @@ typedef struct obs_config {
     const char *logs_exporter;     /* the same for logs */
     const char *otlp_endpoint;     /* base URL; default OTEL_EXPORTER_OTLP_ENDPOINT */
     const char *otlp_headers;      /* "k=v,..."; secret: never printed */
+    const char *otlp_protocol;     /* "http/protobuf" (default) or "http/json" */
     int otlp_timeout_ms;           /* default 10000 */
     obs_sampler_kind sampler;
     double sampler_ratio;          /* 0 with a ratio sampler: OTEL_TRACES_SAMPLER_ARG, 1.0 */
@@ -1495,6 +1496,8 @@ typedef struct obs__state {
     uint64_t clk_tsc0, clk_mult; /* ns = clk_ns0 + (tsc - clk_tsc0) * clk_mult / 2^32 */
     int64_t clk_ns0;
     uint32_t clk_seq;        /* seqlock over the three: odd while being rewritten */
+    int clk_busy;            /* atomic: one thread re-measures at a time */
+    uint64_t clk_stale;      /* ticks after which the next reader re-measures (~0.25 s) */
     uint64_t cal_tsc;        /* the first reading: the scale is measured from here */
     int64_t cal_ns;
     uint64_t seed;
@@ -1623,6 +1626,7 @@ static obs__tls *obs__tls_get(void) {
     return obs__tls_setup();
 }
 
+static void obs__clock_resync_try(void);
 /* Wall-clock time in Unix ns from one monotonic read (or one TSC read). */
 static int64_t obs__now_ns(void) {
 #ifdef OBS__HAVE_TSC
@@ -1636,7 +1640,10 @@ static int64_t obs__now_ns(void) {
             mult = OBS__LOAD(&obs__g.clk_mult);
             ns0 = OBS__LOAD(&obs__g.clk_ns0);
         } while ((q & 1) || OBS__LOAD(&obs__g.clk_seq) != q);
-        return ns0 + (int64_t)(((obs__u128)(__rdtsc() - tsc0) * mult) >> 32);
+        tsc0 = __rdtsc() - tsc0;
+        /* Without a batch thread nobody else re-measures: the first reader past 0.25 s does. */
+        if (OBS__UNLIKELY(tsc0 > obs__g.clk_stale)) obs__clock_resync_try();
+        return ns0 + (int64_t)(((obs__u128)tsc0 * mult) >> 32);
     }
 #endif
     return obs__mono_ns() + OBS__LOAD_RELAXED(&obs__g.clock_offset);
@@ -1662,6 +1669,8 @@ static void obs__tsc_resync(int64_t ns) {
     OBS__STORE(&obs__g.clk_ns0, ns);
     OBS__STORE(&obs__g.clk_mult, mult);
     OBS__STORE(&obs__g.clk_seq, q + 2);
+    /* ~0.25 s in ticks: ticks per ns is 2^32 / mult */
+    OBS__STORE_RELAXED(&obs__g.clk_stale, (uint64_t)(((obs__u128)250000000 << 32) / (mult ? mult : 1)));
 }
 static void obs__tsc_init(void) {
     int64_t t0;
@@ -1676,15 +1685,16 @@ static void obs__tsc_init(void) {
 #endif
 
 static void obs__clock_resync(void);
-/* From the batch threads: one at a time. */
-static void obs__clock_resync_locked(void) {
-    pthread_mutex_lock(&obs__g.lock);
+/* From any thread: whoever wins the flag re-measures; the others go on (no lock, no wait). */
+static void obs__clock_resync_try(void) {
+    int zero = 0;
+    if (!OBS__CAS(&obs__g.clk_busy, &zero, 1)) return;
     obs__clock_resync();
-    pthread_mutex_unlock(&obs__g.lock);
+    OBS__STORE(&obs__g.clk_busy, 0);
 }
 
 /* Follows the wall clock again (NTP, settimeofday) and re-measures the TSC. Called by one
-   thread at a time: obs_init, then the batch threads under obs__clock_lock. */
+   thread at a time: obs_init, then through obs__clock_resync_try. */
 static void obs__clock_resync(void) {
     int64_t mono = obs__mono_ns(), wall = obs__realtime_ns();
     int64_t mono2 = obs__mono_ns();
@@ -1762,7 +1772,8 @@ static void obs__json_i64(obs__buf *b, int64_t v) {
    printf when d * 10^k is an integer below 2^53 for some k <= 6. */
 static int obs__json_short_double(obs__buf *b, double d) {
     static const double pow10[] = {1, 10, 100, 1e3, 1e4, 1e5, 1e6};
-    double a = d < 0 ? -d : d;
+    int neg = d < 0 || (d == 0 && 1.0 / d < 0); /* -0.0 keeps its sign */
+    double a = neg ? -d : d;
     int k;
     for (k = 0; k <= 6; k++) {
         double m = a * pow10[k];
@@ -1772,7 +1783,7 @@ static int obs__json_short_double(obs__buf *b, double d) {
         if (m >= 9007199254740992.0) return 0;
         u = (uint64_t)m;
         if ((double)u != m || (double)u / pow10[k] != a) continue;
-        if (d < 0) obs__buf_putc(b, '-');
+        if (neg) obs__buf_putc(b, '-');
         ip = u;
         for (i = 0; i < k; i++) ip /= 10;
         obs__buf_u64(b, ip);
@@ -2354,13 +2365,13 @@ static void obs__span_finish(obs_span *s) {
     s->d.attrs = s->attrs.v;
     s->d.n_attrs = s->attrs.n;
     s->d.dropped_attrs = s->attrs.dropped;
-    for (i = 0; i < s->n_events; i++) {
-        s->events[i].attrs = ea;
-        ea += s->events[i].n_attrs;
+    for (i = 0; i < s->n_events; i++) { /* attributes lie in order, each event's after the last */
+        s->events[i].attrs = s->events[i].n_attrs ? ea : NULL;
+        if (s->events[i].n_attrs) ea += s->events[i].n_attrs;
     }
     for (i = 0; i < s->n_links; i++) {
-        s->links[i].attrs = la;
-        la += s->links[i].n_attrs;
+        s->links[i].attrs = s->links[i].n_attrs ? la : NULL;
+        if (s->links[i].n_attrs) la += s->links[i].n_attrs;
     }
     s->d.events = s->events;
     s->d.n_events = s->n_events;
@@ -2765,6 +2776,7 @@ static void obs__proc_drain(obs__proc *p, int stopping) {
     for (;;) {
         size_t n = 0;
         int timeout = p->cfg.export_timeout_ms;
+        stopping |= OBS__LOAD(&p->stop); /* a shutdown during a long drain bounds it too */
         while (n < (size_t)p->cfg.max_export_batch_size && (p->items[n] = obs__ring_pop(&p->q)) != NULL) n++;
         if (n == 0) return;
         if (stopping) {
@@ -2798,7 +2810,7 @@ static void *obs__proc_main(void *arg) {
             if (obs__ring_size(&p->q) >= batch) break; /* a caller may have missed the flag */
             /* Wake at least every second to keep the clock in step (obs__clock_resync). */
             obs__cond_wait_until(&p->wake, &p->lock, OBS__MIN(next, obs__mono_ms() + 1000));
-            obs__clock_resync_locked();
+            obs__clock_resync_try();
         }
         OBS__STORE(&p->sleeping, 0);
         stopping = p->stop;
@@ -2870,8 +2882,8 @@ static obs_result obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
 static void obs__proc_stop_begin(obs__proc *p, int64_t deadline_ms) {
     if (!p->batch) return;
     pthread_mutex_lock(&p->lock);
-    p->stop = 1;
     p->stop_deadline_ms = deadline_ms;
+    OBS__STORE(&p->stop, 1);
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
 }
@@ -3027,7 +3039,7 @@ static void obs__otlp_span(obs__buf *b, const obs_span_data *s) {
             obs__json_cstr(b, l->trace_state);
         }
         obs__otlp_attrs(b, l->attrs, l->n_attrs, l->dropped_attrs);
-        obs__otlp_count(b, ",\"flags\":", l->trace_flags | 0x100u);
+        obs__otlp_count(b, ",\"flags\":", l->trace_flags); /* whether it is remote: unknown */
         obs__buf_putc(b, '}');
     }
     if (s->n_links) obs__buf_putc(b, ']');
@@ -3123,6 +3135,534 @@ static void obs__otlp_request(obs__buf *b, int logs, const void *const *items, s
 }
 
 // ============================================================================
+// >>impl:protobuf -- the OTLP protobuf encoder (http/protobuf), by hand
+// ============================================================================
+/* >>part:protobuf begin */
+/* ---- OTLP/protobuf: the binary twin of the JSON encoder above ---------------------------------
+   http/protobuf (Content-Type: application/x-protobuf): ExportTraceServiceRequest and
+   ExportLogsServiceRequest written straight into the reused request buffer, and the
+   partial_success of an Export*ServiceResponse read back. It mirrors obs__otlp_request field
+   for field (the same fields present or left out, the same flags, kind + 1, ids, resource,
+   scope groups in the same order), so the two encodings of a batch decode to one message.
+   Field numbers: opentelemetry-proto v1.x (common, resource, trace, logs, and the trace and
+   logs collector services).
+   proto3 rules: zero numbers and empty strings are left out; a oneof member (AnyValue) and a
+   message field are written even when empty, as the JSON writes them.
+
+   Nested lengths, with no second buffer and no sizing pass:
+   - Leaves have exact sizes before a byte is written, and from them a whole KeyValue and its
+     AnyValue, arrays included: one reserve, then straight stores. Text is taken to be ASCII
+     (size = length) and checked while it is copied; text with other bytes is written again
+     with its exact UTF-8 size (invalid bytes become U+FFFD, as in the JSON, so strict parsers
+     accept it). Usual text is read once.
+   - A message holding a variable number of leaves (span, event, link, log record, resource,
+     scope group, resource group) gets a length slot as wide as its usual size needs (1 byte for
+     events and links, 2 for spans, records and the resource, 3 for the groups: 16 KiB-2 MiB).
+     When its content is written the minimal varint goes in; only when that is wider or
+     narrower than the slot does the content move (one memmove of that message, no larger
+     than what was just written). Output is the minimal encoding; a usual span never moves. */
+
+#define OBS__PB_TAG(field, wire) ((uint32_t)(field) << 3 | (uint32_t)(wire))
+#define OBS__PB_SLOT_SMALL 1 /* event, link, scope */
+#define OBS__PB_SLOT_ITEM 2  /* span, log record, resource: 128 B - 16 KiB */
+#define OBS__PB_SLOT_GROUP 3 /* scope and resource groups: 16 KiB - 2 MiB */
+
+/* Room for n more bytes at the end of b, or NULL (out of memory: b->oom, nothing written). */
+static inline unsigned char *obs__pb_room(obs__buf *b, size_t n) {
+    if (OBS__UNLIKELY(b->oom || b->len + n >= b->cap) && !obs__buf_reserve(b, n)) return NULL;
+    return (unsigned char *)b->p + b->len;
+}
+static inline void obs__pb_end(obs__buf *b, const unsigned char *p) {
+    b->len = (size_t)((const char *)p - b->p);
+}
+
+static inline size_t obs__pb_vsize(uint64_t v) { /* bytes of v as a varint, 1..10 */
+    return (size_t)(63 - __builtin_clzll(v | 1)) / 7 + 1;
+}
+static inline unsigned char *obs__pb_varint(unsigned char *p, uint64_t v) {
+    while (v >= 0x80) {
+        *p++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (unsigned char)v;
+    return p;
+}
+static inline unsigned char *obs__pb_le32(unsigned char *p, uint32_t v) { /* fixed32 */
+    p[0] = (unsigned char)v;
+    p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16);
+    p[3] = (unsigned char)(v >> 24);
+    return p + 4;
+}
+static inline unsigned char *obs__pb_le64(unsigned char *p, uint64_t v) { /* fixed64, double */
+    return obs__pb_le32(obs__pb_le32(p, (uint32_t)v), (uint32_t)(v >> 32));
+}
+/* Size of a field with a one-byte tag and m bytes of length-delimited content. */
+static inline size_t obs__pb_lenfield(size_t m) { return 1 + obs__pb_vsize(m) + m; }
+
+/* Bytes s[0..n) take once each invalid UTF-8 byte is replaced by U+FFFD (3 bytes), as
+   obs__json_str does; n for valid text (the usual case: ASCII is checked 8 bytes a step). */
+static size_t obs__pb_utf8_len(const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, out = 0, k;
+    while (i < n) {
+        uint64_t w;
+        if (i + 8 <= n) {
+            memcpy(&w, u + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                i += 8;
+                out += 8;
+                continue;
+            }
+        }
+        if (u[i] < 0x80) k = 1;
+        else if ((k = obs__utf8_seq(u + i, n - i)) == 0) {
+            i++;
+            out += 3;
+            continue;
+        }
+        i += k;
+        out += k;
+    }
+    return out;
+}
+/* Writes s[0..n) as m bytes (m from obs__pb_utf8_len). */
+static unsigned char *obs__pb_utf8_put(unsigned char *p, const char *s, size_t n, size_t m) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, k;
+    if (m == n) {
+        if (n) memcpy(p, s, n);
+        return p + n;
+    }
+    while (i < n) {
+        k = u[i] < 0x80 ? 1 : obs__utf8_seq(u + i, n - i);
+        if (k) {
+            memcpy(p, u + i, k);
+            p += k;
+            i += k;
+        } else {
+            *p++ = 0xEF;
+            *p++ = 0xBF;
+            *p++ = 0xBD;
+            i++;
+        }
+    }
+    return p;
+}
+
+/* Copies s[0..n) to p; 1 when it was all ASCII (then valid UTF-8 as it is). */
+static inline int obs__pb_copy_ascii(unsigned char *p, const char *s, size_t n) {
+    uint64_t acc = 0, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        memcpy(p + i, &w, 8);
+        acc |= w;
+    }
+    for (; i < n; i++) acc |= p[i] = (unsigned char)s[i];
+    return !(acc & 0x8080808080808080ULL);
+}
+/* Text s[0..n) as m bytes: exact (m from obs__pb_utf8_len), or, in the first pass (m == n),
+   a copy that clears *ascii when a byte is not ASCII: the caller then writes it again. */
+static inline unsigned char *obs__pb_text(unsigned char *p, const char *s, size_t n, size_t m,
+                                          int exact, int *ascii) {
+    if (exact) return obs__pb_utf8_put(p, s, n, m);
+    *ascii &= obs__pb_copy_ascii(p, s, n);
+    return p + n;
+}
+static inline size_t obs__pb_text_size(const char *s, size_t n, int exact) {
+    return exact ? obs__pb_utf8_len(s, n) : n;
+}
+
+/* ---- fields ---- */
+static void obs__pb_str(obs__buf *b, uint32_t tag, const char *s, size_t n, int keep_empty) {
+    unsigned char *p;
+    size_t m;
+    if (!s) s = "", n = 0;
+    if (!n && !keep_empty) return;
+    if (!(p = obs__pb_room(b, 12 + n))) return;
+    p = obs__pb_varint(obs__pb_varint(p, tag), n);
+    if (obs__pb_copy_ascii(p, s, n) || (m = obs__pb_utf8_len(s, n)) == n) {
+        obs__pb_end(b, p + n); /* ASCII, or valid UTF-8: the copy stands */
+        return;
+    }
+    if (!(p = obs__pb_room(b, 12 + m))) return; /* invalid bytes: again, with U+FFFD */
+    p = obs__pb_varint(obs__pb_varint(p, tag), m);
+    obs__pb_end(b, obs__pb_utf8_put(p, s, n, m));
+}
+static void obs__pb_cstr(obs__buf *b, uint32_t tag, const char *s) { /* left out when empty */
+    if (s && s[0]) obs__pb_str(b, tag, s, strlen(s), 0);
+}
+static void obs__pb_bytes(obs__buf *b, uint32_t tag, const uint8_t *id, size_t n) {
+    unsigned char *p = obs__pb_room(b, 2 + n);
+    if (!p) return;
+    p = obs__pb_varint(p, tag);
+    *p++ = (unsigned char)n; /* ids: 8 or 16 bytes */
+    memcpy(p, id, n);
+    obs__pb_end(b, p + n);
+}
+static void obs__pb_uint(obs__buf *b, uint32_t tag, uint64_t v) { /* varint, left out when 0 */
+    unsigned char *p;
+    if (!v || !(p = obs__pb_room(b, 12))) return;
+    obs__pb_end(b, obs__pb_varint(obs__pb_varint(p, tag), v));
+}
+static void obs__pb_fixed64(obs__buf *b, uint32_t tag, uint64_t v) { /* left out at 0 */
+    unsigned char *p;
+    if (!v || !(p = obs__pb_room(b, 10))) return;
+    obs__pb_end(b, obs__pb_le64(obs__pb_varint(p, tag), v));
+}
+static void obs__pb_fixed32(obs__buf *b, uint32_t tag, uint32_t v) { /* left out at 0 */
+    unsigned char *p;
+    if (!v || !(p = obs__pb_room(b, 10))) return;
+    obs__pb_end(b, obs__pb_le32(obs__pb_varint(p, tag), v));
+}
+static uint64_t obs__pb_time(int64_t ns) { return (uint64_t)(ns < 0 ? 0 : ns); }
+
+/* A message field whose size is not known yet: the tag, then a length slot of `slot` bytes.
+   Returns where the content starts, for obs__pb_close. */
+static size_t obs__pb_open(obs__buf *b, uint32_t tag, size_t slot) {
+    unsigned char *p = obs__pb_room(b, 5 + slot);
+    if (!p) return 0;
+    obs__pb_end(b, obs__pb_varint(p, tag) + slot);
+    return b->len;
+}
+/* Writes the content's length into the slot before `start` as a minimal varint; moves the
+   content when the varint is wider or narrower than the slot. */
+static void obs__pb_close(obs__buf *b, size_t start, size_t slot) {
+    size_t len, k;
+    if (b->oom) return;
+    len = b->len - start;
+    k = obs__pb_vsize(len);
+    if (k > slot) {
+        if (!obs__pb_room(b, k - slot)) return;
+        memmove(b->p + start + (k - slot), b->p + start, len);
+        b->len += k - slot;
+    } else if (k < slot) {
+        memmove(b->p + start - (slot - k), b->p + start, len);
+        b->len -= slot - k;
+    }
+    obs__pb_varint((unsigned char *)b->p + start - slot, len);
+}
+
+/* ---- AnyValue and KeyValue: sizes first, then straight stores ---- */
+/* In both: exact 0 is the first pass (text taken as ASCII), 1 the exact one. */
+static const char *obs__pb_elem_str(const obs_attr *a, size_t i) {
+    return a->v.sa[i] ? a->v.sa[i] : "";
+}
+/* Size of the AnyValue holding element i of array a (its one field). */
+static size_t obs__pb_elem_size(const obs_attr *a, size_t i, int exact) {
+    const char *s;
+    switch (a->type) {
+    case OBS_ATTR_STRING_ARRAY:
+        s = obs__pb_elem_str(a, i);
+        return obs__pb_lenfield(obs__pb_text_size(s, strlen(s), exact));
+    case OBS_ATTR_BOOL_ARRAY: return 2;
+    case OBS_ATTR_INT_ARRAY: return 1 + obs__pb_vsize((uint64_t)a->v.ia[i]);
+    default: return 9;
+    }
+}
+/* Size of a's AnyValue content; *inner gets the string's size (string) or the ArrayValue's
+   (arrays), for obs__pb_any_put. */
+static size_t obs__pb_any_size(const obs_attr *a, size_t *inner, int exact) {
+    size_t i, arr = 0;
+    *inner = 0;
+    switch (a->type) {
+    case OBS_ATTR_STRING:
+        *inner = a->v.s ? obs__pb_text_size(a->v.s, a->n, exact) : 0;
+        return obs__pb_lenfield(*inner);
+    case OBS_ATTR_BOOL: return 2;
+    case OBS_ATTR_INT: return 1 + obs__pb_vsize((uint64_t)a->v.i);
+    case OBS_ATTR_DOUBLE: return 9;
+    default:
+        for (i = 0; i < a->n; i++) arr += obs__pb_lenfield(obs__pb_elem_size(a, i, exact));
+        *inner = arr;
+        return obs__pb_lenfield(arr);
+    }
+}
+static unsigned char *obs__pb_double(unsigned char *p, double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    *p++ = OBS__PB_TAG(4, 1); /* AnyValue.double_value */
+    return obs__pb_le64(p, u);
+}
+/* a's AnyValue content: its one oneof member, written even when zero or empty. */
+static unsigned char *obs__pb_any_put(unsigned char *p, const obs_attr *a, size_t inner,
+                                      int exact, int *ascii) {
+    size_t i;
+    switch (a->type) {
+    case OBS_ATTR_STRING:
+        *p++ = OBS__PB_TAG(1, 2); /* string_value */
+        p = obs__pb_varint(p, inner);
+        return obs__pb_text(p, a->v.s ? a->v.s : "", a->v.s ? a->n : 0, inner, exact, ascii);
+    case OBS_ATTR_BOOL:
+        *p++ = OBS__PB_TAG(2, 0); /* bool_value */
+        *p++ = (unsigned char)(a->v.b != 0);
+        return p;
+    case OBS_ATTR_INT:
+        *p++ = OBS__PB_TAG(3, 0); /* int_value: a negative one takes 10 bytes */
+        return obs__pb_varint(p, (uint64_t)a->v.i);
+    case OBS_ATTR_DOUBLE: return obs__pb_double(p, a->v.d);
+    default: break;
+    }
+    *p++ = OBS__PB_TAG(5, 2); /* array_value: ArrayValue { repeated AnyValue values = 1 } */
+    p = obs__pb_varint(p, inner);
+    for (i = 0; i < a->n; i++) {
+        *p++ = OBS__PB_TAG(1, 2);
+        p = obs__pb_varint(p, obs__pb_elem_size(a, i, exact));
+        switch (a->type) {
+        case OBS_ATTR_STRING_ARRAY: {
+            const char *s = obs__pb_elem_str(a, i);
+            size_t n = strlen(s), m = obs__pb_text_size(s, n, exact);
+            *p++ = OBS__PB_TAG(1, 2);
+            p = obs__pb_text(obs__pb_varint(p, m), s, n, m, exact, ascii);
+            break;
+        }
+        case OBS_ATTR_BOOL_ARRAY:
+            *p++ = OBS__PB_TAG(2, 0);
+            *p++ = (unsigned char)(a->v.ba[i] != 0);
+            break;
+        case OBS_ATTR_INT_ARRAY:
+            *p++ = OBS__PB_TAG(3, 0);
+            p = obs__pb_varint(p, (uint64_t)a->v.ia[i]);
+            break;
+        default: p = obs__pb_double(p, a->v.da[i]); break;
+        }
+    }
+    return p;
+}
+/* Writes the KeyValue; 0 when the first pass met text that is not ASCII. */
+static int obs__pb_kv(obs__buf *b, uint32_t tag, const obs_attr *a, int exact) {
+    const char *key = a->key ? a->key : "";
+    size_t kn = strlen(key), km = obs__pb_text_size(key, kn, exact), inner;
+    size_t any = obs__pb_any_size(a, &inner, exact);
+    size_t kv = (km ? obs__pb_lenfield(km) : 0) + obs__pb_lenfield(any);
+    unsigned char *p = obs__pb_room(b, 12 + kv);
+    int ascii = 1;
+    if (!p) return 1;
+    p = obs__pb_varint(obs__pb_varint(p, tag), kv);
+    if (km) {
+        *p++ = OBS__PB_TAG(1, 2);
+        p = obs__pb_text(obs__pb_varint(p, km), key, kn, km, exact, &ascii);
+    }
+    *p++ = OBS__PB_TAG(2, 2);
+    p = obs__pb_varint(p, any);
+    obs__pb_end(b, obs__pb_any_put(p, a, inner, exact, &ascii));
+    return ascii;
+}
+/* An AnyValue as field `tag` (a log record's body), in two passes as a KeyValue. */
+static void obs__pb_any(obs__buf *b, uint32_t tag, const obs_attr *a) {
+    size_t start = b->len, inner, any;
+    int exact, ascii = 0;
+    unsigned char *p;
+    for (exact = 0; exact < 2 && !ascii; exact++) {
+        b->len = start;
+        ascii = 1;
+        any = obs__pb_any_size(a, &inner, exact);
+        if (!(p = obs__pb_room(b, 12 + any))) return;
+        p = obs__pb_varint(obs__pb_varint(p, tag), any);
+        obs__pb_end(b, obs__pb_any_put(p, a, inner, exact, &ascii));
+    }
+}
+/* One KeyValue { key = 1, value = 2 } as field `tag` of the enclosing message. */
+static void obs__pb_keyvalue(obs__buf *b, uint32_t tag, const obs_attr *a) {
+    size_t start = b->len;
+    if (obs__pb_kv(b, tag, a, 0)) return;
+    b->len = start; /* text beyond ASCII: again, with exact UTF-8 sizes */
+    obs__pb_kv(b, tag, a, 1);
+}
+/* attributes (field number `field`, repeated) and dropped_attributes_count (`field` + 1:
+   Resource, Span, Event, Link and LogRecord all number them so). */
+static void obs__pb_attrs(obs__buf *b, uint32_t field, const obs_attr *attrs, size_t n,
+                          uint32_t dropped) {
+    size_t i;
+    for (i = 0; i < n; i++) obs__pb_keyvalue(b, OBS__PB_TAG(field, 2), &attrs[i]);
+    obs__pb_uint(b, OBS__PB_TAG(field + 1, 0), dropped);
+}
+
+/* ---- spans and log records ---- */
+static void obs__pb_span(obs__buf *b, const obs_span_data *s) {
+    uint32_t flags = s->trace_flags | 0x100u | (s->parent_is_remote ? 0x200u : 0u);
+    size_t at = obs__pb_open(b, OBS__PB_TAG(2, 2), OBS__PB_SLOT_ITEM), i; /* ScopeSpans.spans */
+    obs__pb_bytes(b, OBS__PB_TAG(1, 2), s->trace_id, 16);
+    obs__pb_bytes(b, OBS__PB_TAG(2, 2), s->span_id, 8);
+    obs__pb_cstr(b, OBS__PB_TAG(3, 2), s->trace_state);
+    if (s->has_parent) obs__pb_bytes(b, OBS__PB_TAG(4, 2), s->parent_span_id, 8);
+    obs__pb_cstr(b, OBS__PB_TAG(5, 2), s->name);
+    obs__pb_uint(b, OBS__PB_TAG(6, 0), (uint64_t)s->kind + 1);
+    obs__pb_fixed64(b, OBS__PB_TAG(7, 1), obs__pb_time(s->start_time_ns));
+    obs__pb_fixed64(b, OBS__PB_TAG(8, 1), obs__pb_time(s->end_time_ns));
+    obs__pb_attrs(b, 9, s->attrs, s->n_attrs, s->dropped_attrs);
+    for (i = 0; i < s->n_events; i++) { /* Span.Event */
+        const obs_event *e = &s->events[i];
+        size_t ev = obs__pb_open(b, OBS__PB_TAG(11, 2), OBS__PB_SLOT_SMALL);
+        obs__pb_fixed64(b, OBS__PB_TAG(1, 1), obs__pb_time(e->time_ns));
+        obs__pb_cstr(b, OBS__PB_TAG(2, 2), e->name);
+        obs__pb_attrs(b, 3, e->attrs, e->n_attrs, e->dropped_attrs);
+        obs__pb_close(b, ev, OBS__PB_SLOT_SMALL);
+    }
+    obs__pb_uint(b, OBS__PB_TAG(12, 0), s->dropped_events);
+    for (i = 0; i < s->n_links; i++) { /* Span.Link */
+        const obs_link *l = &s->links[i];
+        size_t lk = obs__pb_open(b, OBS__PB_TAG(13, 2), OBS__PB_SLOT_SMALL);
+        obs__pb_bytes(b, OBS__PB_TAG(1, 2), l->trace_id, 16);
+        obs__pb_bytes(b, OBS__PB_TAG(2, 2), l->span_id, 8);
+        obs__pb_cstr(b, OBS__PB_TAG(3, 2), l->trace_state);
+        obs__pb_attrs(b, 4, l->attrs, l->n_attrs, l->dropped_attrs);
+        obs__pb_fixed32(b, OBS__PB_TAG(6, 5), l->trace_flags | 0x100u);
+        obs__pb_close(b, lk, OBS__PB_SLOT_SMALL);
+    }
+    obs__pb_uint(b, OBS__PB_TAG(14, 0), s->dropped_links);
+    if (s->status != OBS_STATUS_UNSET) { /* Status { message = 2, code = 3 }: exact size */
+        const char *msg = s->status == OBS_STATUS_ERROR && s->status_message ? s->status_message
+                                                                              : "";
+        size_t n = strlen(msg), m = obs__pb_utf8_len(msg, n);
+        uint64_t code = (uint64_t)s->status;
+        size_t size = (m ? obs__pb_lenfield(m) : 0) + 1 + obs__pb_vsize(code);
+        unsigned char *p = obs__pb_room(b, 12 + size);
+        if (p) {
+            p = obs__pb_varint(obs__pb_varint(p, OBS__PB_TAG(15, 2)), size);
+            if (m) {
+                *p++ = OBS__PB_TAG(2, 2);
+                p = obs__pb_utf8_put(obs__pb_varint(p, m), msg, n, m);
+            }
+            *p++ = OBS__PB_TAG(3, 0);
+            obs__pb_end(b, obs__pb_varint(p, code));
+        }
+    }
+    obs__pb_fixed32(b, OBS__PB_TAG(16, 5), flags);
+    obs__pb_close(b, at, OBS__PB_SLOT_ITEM);
+}
+
+static void obs__pb_record(obs__buf *b, const obs_log_data *r) {
+    static const uint8_t zero[16] = {0};
+    size_t at = obs__pb_open(b, OBS__PB_TAG(2, 2), OBS__PB_SLOT_ITEM); /* ScopeLogs.log_records */
+    obs_attr text = obs_attr_str("", r->body);
+    obs__pb_fixed64(b, OBS__PB_TAG(1, 1), obs__pb_time(r->time_ns));
+    obs__pb_uint(b, OBS__PB_TAG(2, 0), (uint64_t)r->level);
+    obs__pb_cstr(b, OBS__PB_TAG(3, 2), obs_level_name(r->level));
+    obs__pb_any(b, OBS__PB_TAG(5, 2), &text); /* body: AnyValue { string_value }, even "" */
+    obs__pb_attrs(b, 6, r->attrs, r->n_attrs, r->dropped_attrs);
+    if (memcmp(r->trace_id, zero, 16) != 0) {
+        obs__pb_fixed32(b, OBS__PB_TAG(8, 5), r->trace_flags);
+        obs__pb_bytes(b, OBS__PB_TAG(9, 2), r->trace_id, 16);
+        obs__pb_bytes(b, OBS__PB_TAG(10, 2), r->span_id, 8);
+    }
+    obs__pb_fixed64(b, OBS__PB_TAG(11, 1), obs__pb_time(r->observed_time_ns));
+    obs__pb_close(b, at, OBS__PB_SLOT_ITEM);
+}
+
+/* InstrumentationScope { name = 1, version = 2 } as Scope{Spans,Logs}.scope. */
+static void obs__pb_scope(obs__buf *b, const obs_scope *sc) {
+    size_t at = obs__pb_open(b, OBS__PB_TAG(1, 2), OBS__PB_SLOT_SMALL);
+    obs__pb_cstr(b, OBS__PB_TAG(1, 2), sc->name);
+    obs__pb_cstr(b, OBS__PB_TAG(2, 2), sc->version);
+    obs__pb_close(b, at, OBS__PB_SLOT_SMALL);
+}
+
+/* A whole Export{Trace,Logs}ServiceRequest for items (span or log views), appended to b:
+   one Resource{Spans,Logs} (field 1) with the resource (1) and a Scope{Spans,Logs} (2) per
+   scope, in the order of each scope's first item, as obs__otlp_request groups them. */
+static void obs__pb_request(obs__buf *b, int logs, const void *const *items, size_t n) {
+    const obs_scope *seen[32];
+    size_t nseen = 0, i, j, rs, res;
+    rs = obs__pb_open(b, OBS__PB_TAG(1, 2), OBS__PB_SLOT_GROUP);
+    res = obs__pb_open(b, OBS__PB_TAG(1, 2), OBS__PB_SLOT_ITEM); /* Resource, even empty */
+    obs__pb_attrs(b, 1, obs__g.resource, obs__g.n_resource, 0);
+    obs__pb_close(b, res, OBS__PB_SLOT_ITEM);
+    for (i = 0; i < n; i++) {
+        const obs_scope *sc = obs__item_scope(logs, items[i]);
+        size_t group;
+        if (obs__scope_done(logs, items, i, seen, &nseen, 32)) continue;
+        group = obs__pb_open(b, OBS__PB_TAG(2, 2), OBS__PB_SLOT_GROUP);
+        obs__pb_scope(b, sc);
+        for (j = i; j < n; j++) {
+            if (obs__item_scope(logs, items[j]) != sc) continue;
+            if (logs) obs__pb_record(b, (const obs_log_data *)items[j]);
+            else obs__pb_span(b, (const obs_span_data *)items[j]);
+        }
+        obs__pb_close(b, group, OBS__PB_SLOT_GROUP);
+    }
+    obs__pb_close(b, rs, OBS__PB_SLOT_GROUP);
+    if (!b->oom && b->len < b->cap) b->p[b->len] = 0; /* obs__buf's promise */
+}
+
+/* ---- reading a response ---- */
+/* The next field of [*p, end): its number, wire type and value (varint, fixed32/64) or, for
+   length-delimited fields, its data and length in *v. 0 when malformed or truncated (a
+   varint over 10 bytes, a length past the end, field number 0, groups, wire types 6-7). */
+static int obs__pb_field(const unsigned char **p, const unsigned char *end, uint64_t *field,
+                         int *wire, uint64_t *v, const unsigned char **data) {
+    uint64_t x[2] = {0, 0};
+    int k, shift, nb;
+    for (k = 0; k < 2; k++) { /* the tag, then a varint value or a length */
+        if (k == 1 && *wire != 0 && *wire != 2) break;
+        for (shift = 0;; shift += 7) {
+            unsigned c;
+            if (*p >= end || shift > 63) return 0;
+            c = *(*p)++;
+            x[k] |= (uint64_t)(c & 0x7f) << shift;
+            if (!(c & 0x80)) break;
+        }
+        if (k == 0) {
+            *field = x[0] >> 3;
+            *wire = (int)(x[0] & 7);
+            if (*field == 0 || x[0] > 0xFFFFFFFFu) return 0;
+        }
+    }
+    *v = x[1];
+    *data = *p;
+    switch (*wire) {
+    case 0: return 1;
+    case 2:
+        if (x[1] > (uint64_t)(end - *p)) return 0;
+        *p += x[1];
+        return 1;
+    case 1: case 5:
+        nb = *wire == 1 ? 8 : 4;
+        if (end - *p < nb) return 0;
+        for (k = 0; k < nb; k++) *v |= (uint64_t)(*p)[k] << (8 * k);
+        *p += nb;
+        return 1;
+    default: return 0;
+    }
+}
+
+/* Export{Trace,Logs}ServiceResponse: partial_success (1) { rejected_spans or
+   rejected_log_records (1, int64), error_message (2) } -- the same numbers for both signals.
+   Returns the rejected count (0 when absent, negative or the body is malformed) and copies
+   the message into msg (cut on a UTF-8 boundary; "" when absent or malformed). Unknown
+   fields are skipped; a repeated field's last value wins (protobuf merge). */
+static uint64_t obs__pb_partial_rejected(const void *body, size_t len, int logs, char *msg,
+                                         size_t msgcap) {
+    const unsigned char *p = (const unsigned char *)body, *end, *d, *q, *mp = NULL;
+    uint64_t f, v, rejected = 0, mlen = 0;
+    int w;
+    (void)logs;
+    if (msg && msgcap) msg[0] = 0;
+    if (!p) return 0;
+    end = p + len;
+    while (p < end) {
+        if (!obs__pb_field(&p, end, &f, &w, &v, &d)) return 0;
+        if (f != 1 || w != 2) continue;
+        for (q = d; q < d + v;) {
+            const unsigned char *sd;
+            uint64_t sf, sv;
+            int sw;
+            if (!obs__pb_field(&q, d + v, &sf, &sw, &sv, &sd)) return 0;
+            if (sf == 1 && sw == 0) rejected = sv;
+            else if (sf == 2 && sw == 2) mp = sd, mlen = sv;
+        }
+    }
+    if (mp && msg && msgcap) {
+        size_t k = obs__utf8_cut((const char *)mp, (size_t)mlen, msgcap - 1);
+        memcpy(msg, mp, k);
+        msg[k] = 0;
+    }
+    return rejected >> 63 ? 0 : rejected; /* a negative int64 is no count */
+}
+/* >>part:protobuf end */
+
+// ============================================================================
 // >>impl:console -- deep copies, the console exporter (a tree per trace), memory exporter
 // ============================================================================
 /* Deep copies of spans and records in one allocation each: a dry run measures, a second
@@ -3150,7 +3690,11 @@ static const obs_attr *obs__cp_attrs(obs__copier *c, const obs_attr *a, size_t n
         const char **sa = NULL;
         const void *arr = NULL;
         size_t esz = a[i].type == OBS_ATTR_BOOL_ARRAY ? sizeof(int) : 8;
-        if (a[i].type == OBS_ATTR_STRING) arr = obs__cp_str(c, a[i].v.s);
+        if (a[i].type == OBS_ATTR_STRING) { /* n bytes: a value may hold a NUL */
+            char *str = (char *)obs__cp_bytes(c, a[i].v.s, a[i].n + 1);
+            if (str) str[a[i].n] = 0;
+            arr = str;
+        }
         else if (a[i].type == OBS_ATTR_STRING_ARRAY) {
             sa = (const char **)obs__cp_bytes(c, NULL, a[i].n * sizeof(char *));
             for (j = 0; j < a[i].n; j++) {
@@ -4369,6 +4913,7 @@ static int obs__transport_post(obs__http_conn *c, const obs__http_req *req,
 typedef struct obs__otlp {
     obs_exporter exp;
     int logs;
+    int protobuf; /* http/protobuf, else http/json */
     char *endpoint;
     obs__url url;
     char **headers; /* "Name: value" (values are secrets) */
@@ -4399,15 +4944,31 @@ static uint64_t obs__json_find_u64(const char *body, const char *key) {
     return v;
 }
 
+/* The "errorMessage" string of a JSON partialSuccess, unescaped no further (for a diagnostic). */
+static void obs__json_find_str(const char *body, const char *key, char *out, size_t cap) {
+    const char *p = body ? strstr(body, key) : NULL;
+    size_t n = 0;
+    out[0] = 0;
+    if (!p || !(p = strchr(p + strlen(key), '"'))) return;
+    for (p++; *p && *p != '"' && n + 1 < cap; p++) out[n++] = *p == '\\' && p[1] ? *++p : *p;
+    out[n] = 0;
+}
+
 /* A 2xx may still refuse some items (partialSuccess): count them, never retry. */
 static void obs__otlp_partial(obs__otlp *o, size_t n) {
-    uint64_t rejected = obs__json_find_u64(o->resp.body.p,
-                                           o->logs ? "\"rejectedLogRecords\"" : "\"rejectedSpans\"");
+    char msg[200];
+    uint64_t rejected;
+    if (o->protobuf) {
+        rejected = obs__pb_partial_rejected(o->resp.body.p, o->resp.body.len, o->logs, msg, sizeof msg);
+    } else {
+        rejected = obs__json_find_u64(o->resp.body.p, o->logs ? "\"rejectedLogRecords\"" : "\"rejectedSpans\"");
+        obs__json_find_str(o->resp.body.p, "\"errorMessage\"", msg, sizeof msg);
+    }
     if (!rejected) return;
     if (rejected > n) rejected = n;
     obs__count_global(o->logs ? OBS__C_LOG_REJECTED : OBS__C_SPAN_REJECTED, rejected);
-    obs__diag(2, "%s: the receiver rejected %llu of %lu %s", o->endpoint,
-              (unsigned long long)rejected, (unsigned long)n, o->logs ? "log records" : "spans");
+    obs__diag(2, "%s: the receiver rejected %llu of %lu %s: %s", o->endpoint, (unsigned long long)rejected,
+              (unsigned long)n, o->logs ? "log records" : "spans", msg[0] ? msg : "(no message)");
 }
 
 static int obs__retryable(int status) {
@@ -4431,7 +4992,7 @@ static obs_result obs__otlp_send(obs__otlp *o, size_t n, int64_t deadline_ms) {
     int attempt;
     memset(&req, 0, sizeof req);
     req.url = &o->url;
-    req.content_type = "application/json";
+    req.content_type = o->protobuf ? "application/x-protobuf" : "application/json";
     req.headers = (const char *const *)o->headers;
     req.n_headers = o->n_headers;
     req.body = o->body.p;
@@ -4473,7 +5034,8 @@ static obs_result obs__otlp_send(obs__otlp *o, size_t n, int64_t deadline_ms) {
 static obs_result obs__otlp_export(obs__otlp *o, const void *const *items, size_t n, int64_t deadline_ms) {
     obs_result a, b;
     obs__buf_reset(&o->body);
-    obs__otlp_request(&o->body, o->logs, items, n);
+    if (o->protobuf) obs__pb_request(&o->body, o->logs, items, n);
+    else obs__otlp_request(&o->body, o->logs, items, n);
     if (o->body.oom) return OBS_ERR_NOMEM;
     if (o->body.len <= OBS__MAX_BODY || n < 2) return obs__otlp_send(o, n, deadline_ms);
     a = obs__otlp_export(o, items, n / 2, deadline_ms); /* too big for one request: halves */
@@ -4506,11 +5068,12 @@ static void obs__otlp_free(void *ud) {
 }
 
 /* headers: "k=v,k2=v2" already percent-decoded into "Name: value" lines by the caller. */
-static obs_exporter *obs__otlp_new(int logs, const char *endpoint, char **headers, size_t n_headers,
-                                   int timeout_ms) {
+static obs_exporter *obs__otlp_new(int logs, int protobuf, const char *endpoint, char **headers,
+                                   size_t n_headers, int timeout_ms) {
     obs__otlp *o = (obs__otlp *)obs__calloc(sizeof *o);
     if (!o) return NULL;
     o->logs = logs;
+    o->protobuf = protobuf;
     o->headers = headers;
     o->n_headers = n_headers;
     o->timeout_ms = timeout_ms;
@@ -4981,7 +5544,7 @@ static obs_exporter *obs__otlp_from_config(const obs_config *cfg, int logs) {
     const char *v, *proto, *hv;
     obs__hdrs h;
     size_t i;
-    int timeout;
+    int timeout, protobuf = 1; /* the spec's default protocol */
     obs_exporter *e;
     memset(&h, 0, sizeof h);
     snprintf(name, sizeof name, "OTEL_EXPORTER_OTLP_%s_ENDPOINT", sig);
@@ -4995,9 +5558,13 @@ static obs_exporter *obs__otlp_from_config(const obs_config *cfg, int logs) {
     } else {
         snprintf(url, sizeof url, "%s", v); /* a signal endpoint is used as given */
     }
-    proto = obs__otlp_env(sig, "PROTOCOL", name, sizeof name);
-    if (proto && strcmp(proto, "http/json") != 0) {
-        obs__diag(2, "%s=\"%.32s\": obs.h speaks http/json only (yet); using http/json", name, proto);
+    proto = cfg->otlp_protocol ? cfg->otlp_protocol : obs__otlp_env(sig, "PROTOCOL", name, sizeof name);
+    if (proto && strcmp(proto, "http/json") == 0) {
+        protobuf = 0;
+    } else if (proto && strcmp(proto, "http/protobuf") != 0) {
+        obs__diag(2, "%s=\"%.32s\": obs.h speaks http/protobuf and http/json%s; using http/protobuf",
+                  cfg->otlp_protocol ? "obs_config.otlp_protocol" : name, proto,
+                  strcmp(proto, "grpc") == 0 ? " (no gRPC: it needs HTTP/2)" : "");
     }
     timeout = cfg->otlp_timeout_ms;
     if (!timeout) {
@@ -5009,7 +5576,7 @@ static obs_exporter *obs__otlp_from_config(const obs_config *cfg, int logs) {
         for (i = 0; i < h.n; i++) obs__free(h.v[i]);
         h.n = 0;
     }
-    e = obs__otlp_new(logs, url, h.v, h.n, timeout);
+    e = obs__otlp_new(logs, protobuf, url, h.v, h.n, timeout);
     if (!e) obs__diag(1, "no OTLP %s export", logs ? "log" : "span");
     return e;
 }

@@ -113,6 +113,7 @@ int main(int argc, char **argv) {
     cfg.traces_exporter = "otlp";
     cfg.logs_exporter = "otlp";
     cfg.otlp_endpoint = url;
+    cfg.otlp_protocol = "http/json";
     cfg.log_level = OBS_LEVEL_TRACE;
     cfg.service_name = "interop";
     cfg.resource_attributes = "deployment.environment=test,team=obs%20h";

@@ -28,6 +28,7 @@ static void crash_child(const char *url, const char *errpath, int how) {
     cfg.traces_exporter = "otlp";
     cfg.logs_exporter = "otlp";
     cfg.otlp_endpoint = url;
+    cfg.otlp_protocol = "http/json";
     cfg.crash_capture = 1;
     if (obs_init(&cfg) != OBS_OK) _exit(3);
     s = obs_span_start(obs_tracer_get("crash", NULL), "doomed");

@@ -28,6 +28,7 @@ static void start_otlp(const char *url, int timeout_ms) {
     cfg.logs_exporter = "otlp";
     cfg.otlp_endpoint = url;
     cfg.otlp_timeout_ms = timeout_ms;
+    cfg.otlp_protocol = "http/json"; /* readable bodies to check; test_protobuf covers the other */
     cfg.service_name = "cruddur-backend";
     cfg.spans.schedule_delay_ms = 20;
     cfg.logs.schedule_delay_ms = 20;
@@ -117,6 +118,7 @@ static void endpoint_env_gets_signal_path_and_signal_endpoint_is_used_as_is(void
     memset(&cfg, 0, sizeof cfg);
     cfg.traces_exporter = "otlp";
     cfg.logs_exporter = "otlp";
+    setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/json", 1);
     snprintf(url, sizeof url, "%s/", url_of(r)); /* a trailing slash is not doubled */
     setenv("OTEL_EXPORTER_OTLP_ENDPOINT", url, 1);
     snprintf(url, sizeof url, "%s/custom/logs", url_of(r));
@@ -133,6 +135,7 @@ static void endpoint_env_gets_signal_path_and_signal_endpoint_is_used_as_is(void
     CHECK(rcv_get_stats(r).spans == 2);
     unsetenv("OTEL_EXPORTER_OTLP_ENDPOINT");
     unsetenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
+    unsetenv("OTEL_EXPORTER_OTLP_PROTOCOL");
     rcv_stop(r);
 }
 

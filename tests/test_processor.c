@@ -319,6 +319,94 @@ static void test_flush_timeout(void) {
     pthread_mutex_destroy(&r.lock);
 }
 
+/* Several threads fill a small queue while the main thread flushes: every span is exported
+   or counted as dropped, never both, never lost. */
+#define PRODUCERS 4
+#define PER_PRODUCER 500
+static void *producer(void *arg) {
+    (void)arg;
+    end_spans(PER_PRODUCER);
+    return NULL;
+}
+
+static void test_concurrent_overflow_accounting(void) {
+    recorder r;
+    obs_config c;
+    obs_stats st;
+    pthread_t th[PRODUCERS];
+    int i, flush_ok = 0;
+    rec_init(&r);
+    r.sleep_ms = 1;
+    c = base_config(&r.exp, NULL);
+    c.spans.max_queue_size = 64;
+    c.spans.max_export_batch_size = 16;
+    c.spans.schedule_delay_ms = 2;
+    start(&c);
+    for (i = 0; i < PRODUCERS; i++) pthread_create(&th[i], NULL, producer, NULL);
+    for (i = 0; i < 20; i++) flush_ok += obs_flush(5000) == OBS_OK; /* racing the producers */
+    for (i = 0; i < PRODUCERS; i++) pthread_join(th[i], NULL);
+    CHECK(flush_ok == 20);
+    CHECK(obs_flush(5000) == OBS_OK);
+    st = obs_get_stats();
+    CHECK(st.spans_ended == PRODUCERS * PER_PRODUCER);
+    CHECK(st.spans_exported + st.spans_dropped_queue == st.spans_ended);
+    CHECK(st.spans_exported > 0);
+    obs_shutdown();
+    pthread_mutex_destroy(&r.lock);
+}
+
+static void test_memory_exporter_capacity(void) {
+    obs_exporter *mem = obs_memory_exporter_new(5);
+    obs_config c = base_config(mem, NULL);
+    c.simple_processor = 1;
+    start(&c);
+    end_spans(8);
+    CHECK(obs_memory_exporter_span_count(mem) == 5);
+    CHECK(obs_memory_exporter_overflow(mem) == 3);
+    CHECK(obs_memory_exporter_span(mem, 5) == NULL);
+    obs_memory_exporter_clear(mem);
+    CHECK(obs_memory_exporter_span_count(mem) == 0 && obs_memory_exporter_overflow(mem) == 0);
+    end_spans(1);
+    CHECK(obs_memory_exporter_span_count(mem) == 1);
+    obs_shutdown();
+    obs_memory_exporter_free(mem);
+}
+
+static int64_t now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* An exporter slower than the export timeout: obs_shutdown still returns in bounded time,
+   and what it could not export is counted. */
+static void test_shutdown_bounded(void) {
+    recorder r;
+    obs_config c;
+    obs_stats st;
+    int64_t t0, took;
+    rec_init(&r);
+    r.sleep_ms = 150; /* ignores its timeout */
+    c = base_config(&r.exp, NULL);
+    c.spans.schedule_delay_ms = 60000;
+    c.spans.max_export_batch_size = 2;
+    c.spans.export_timeout_ms = 100;
+    start(&c);
+    sleep_ms(20);   /* the batch thread waits for its (long) delay */
+    end_spans(20);  /* a full batch wakes it: it drains the backlog, 150 ms a batch */
+    sleep_ms(20);
+    t0 = now_ms();
+    obs_shutdown(); /* must not wait for the whole backlog */
+    took = now_ms() - t0;
+    CHECK(took < 1000); /* the batch in flight, not 10 batches x 150 ms */
+    st = obs_get_stats();
+    CHECK(st.spans_ended == 20);
+    CHECK(st.spans_exported + st.spans_dropped_export + st.spans_dropped_queue == 20);
+    CHECK(st.spans_dropped_export > 0);
+    CHECK(r.shutdowns == 1);
+    pthread_mutex_destroy(&r.lock);
+}
+
 int main(void) {
     RUN(test_batch_size_triggers_export);
     RUN(test_schedule_delay_triggers_export);
@@ -330,5 +418,8 @@ int main(void) {
     RUN(test_two_exporters);
     RUN(test_custom_exporter);
     RUN(test_flush_timeout);
+    RUN(test_concurrent_overflow_accounting);
+    RUN(test_memory_exporter_capacity);
+    RUN(test_shutdown_bounded);
     return TEST_EXIT_CODE();
 }
