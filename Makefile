@@ -80,10 +80,13 @@ check-toc: | $(B)
 
 # Every kind of payload obs.h writes, checked against the official OTLP protobuf schema
 # (OpenTelemetry JS packages, pinned in tests/interop; skipped with a message without node).
-interop: $(B)/emit_payloads
+interop: $(B)/emit_payloads $(B)/test_protobuf
 	./$(B)/emit_payloads $(B)/traces.jsonl $(B)/logs.jsonl
 	bash tests/interop/run.sh --kind traces $(B)/traces.jsonl
 	bash tests/interop/run.sh --kind logs $(B)/logs.jsonl
+	./$(B)/test_protobuf --emit $(B) > /dev/null
+	bash tests/interop/run.sh --protobuf $(B)/pb_traces.bin --json $(B)/pb_traces.json
+	bash tests/interop/run.sh --protobuf $(B)/pb_logs.bin --json $(B)/pb_logs.json
 
 $(B)/emit_payloads: tests/emit_payloads.c obs.h tests/receiver.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) $< -o $@ $(LDLIBS)

@@ -56,7 +56,8 @@
      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _LOGS_ENDPOINT     used as given
      OTEL_EXPORTER_OTLP_HEADERS (and _TRACES_ / _LOGS_)      k=v,... percent-decoded; secret
      OTEL_EXPORTER_OTLP_TIMEOUT (and _TRACES_ / _LOGS_)      10000 ms per export, retries in
-     OTEL_EXPORTER_OTLP_PROTOCOL       http/json (only one spoken yet; others: diagnostic)
+     OTEL_EXPORTER_OTLP_PROTOCOL       http/protobuf, or http/json (and _TRACES_ / _LOGS_); grpc:
+                                       a diagnostic, then http/protobuf
      OTEL_LOG_LEVEL                    error   obs.h's own diagnostics on stderr
      OBS_LOG_LEVEL                     info    minimum level of obs_log / OBS_INFO ...
      OBS_CONSOLE                       tree    console exporter style: tree or line
@@ -3508,7 +3509,7 @@ static void obs__pb_span(obs__buf *b, const obs_span_data *s) {
         obs__pb_bytes(b, OBS__PB_TAG(2, 2), l->span_id, 8);
         obs__pb_cstr(b, OBS__PB_TAG(3, 2), l->trace_state);
         obs__pb_attrs(b, 4, l->attrs, l->n_attrs, l->dropped_attrs);
-        obs__pb_fixed32(b, OBS__PB_TAG(6, 5), l->trace_flags | 0x100u);
+        obs__pb_fixed32(b, OBS__PB_TAG(6, 5), l->trace_flags);
         obs__pb_close(b, lk, OBS__PB_SLOT_SMALL);
     }
     obs__pb_uint(b, OBS__PB_TAG(14, 0), s->dropped_links);
