@@ -2072,7 +2072,8 @@ static void obs__ring_free(obs__ring *r) {
     obs__free(r->cells);
     r->cells = NULL;
 }
-static int obs__ring_push(obs__ring *r, void *item) {
+/* Returns the item's position + 1 (so never 0), or 0 when the ring is full. */
+static uint64_t obs__ring_push(obs__ring *r, void *item) {
     uint64_t pos = OBS__LOAD_RELAXED(&r->enq);
     for (;;) {
         obs__cell *c = &r->cells[pos & r->mask];
@@ -2081,7 +2082,7 @@ static int obs__ring_push(obs__ring *r, void *item) {
             if (OBS__CAS(&r->enq, &pos, pos + 1)) {
                 c->data = item;
                 OBS__STORE(&c->seq, pos + 1);
-                return 1;
+                return pos + 1;
             }
         } else if (dif < 0) {
             return 0; /* full */
@@ -2107,6 +2108,21 @@ static void *obs__ring_pop(obs__ring *r) {
             pos = OBS__LOAD_RELAXED(&r->deq);
         }
     }
+}
+/* Pop for a ring with one consumer (a processor's queue): no CAS, and the consumer's
+   position is written once per batch, not per item, so producers' lines stay quiet. */
+static size_t obs__ring_pop_batch(obs__ring *r, void **out, size_t max) {
+    uint64_t pos = r->deq;
+    size_t n = 0;
+    while (n < max) {
+        obs__cell *c = &r->cells[pos & r->mask];
+        if (OBS__LOAD(&c->seq) != pos + 1) break; /* empty, or the next push unfinished */
+        out[n++] = c->data;
+        OBS__STORE(&c->seq, pos + r->mask + 1);
+        pos++;
+    }
+    OBS__STORE_RELAXED(&r->deq, pos);
+    return n;
 }
 static uint64_t obs__ring_size(obs__ring *r) {
     return OBS__LOAD_RELAXED(&r->enq) - OBS__LOAD_RELAXED(&r->deq);
@@ -2164,8 +2180,12 @@ static void *obs__pool_grow(int pool, obs__tls *t) {
 static void *obs__pool_get(int pool, obs__tls *t) {
     void *item;
     if (OBS__LIKELY(t->ncache[pool] > 0)) return t->cache[pool][--t->ncache[pool]];
-    item = obs__ring_pop(&obs__g.pools[pool].free);
-    return item ? item : obs__pool_grow(pool, t);
+    /* Refill half the cache at once: neighbouring cells share cache lines. */
+    while (t->ncache[pool] < OBS__TLS_CACHE / 2 && (item = obs__ring_pop(&obs__g.pools[pool].free)) != NULL) {
+        t->cache[pool][t->ncache[pool]++] = item;
+    }
+    if (t->ncache[pool] > 0) return t->cache[pool][--t->ncache[pool]];
+    return obs__pool_grow(pool, t);
 }
 static void obs__pool_put(int pool, void *item) {
     /* The free ring holds max_items, so every item ever allocated fits. */
@@ -2750,17 +2770,20 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
 }
 
 static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
+    uint64_t pos;
     if (!p->batch) {
         void *one = it;
         obs__proc_export(p, &one, 1, p->cfg.export_timeout_ms);
         return;
     }
-    if (obs__ring_size(&p->q) >= (uint64_t)p->cfg.max_queue_size || !obs__ring_push(&p->q, it)) {
+    /* The ring holds max_queue_size (rounded up to a power of two): a full ring drops. Nothing
+       here reads the consumer's position, so the caller's path shares no line with it. */
+    if (!(pos = obs__ring_push(&p->q, it))) {
         obs__count(t, p->sig == OBS__LOGS ? OBS__C_LOG_DROP_QUEUE : OBS__C_SPAN_DROP_QUEUE);
         obs__item_release(p->sig, it);
         return;
     }
-    if (OBS__UNLIKELY(obs__ring_size(&p->q) >= (uint64_t)p->cfg.max_export_batch_size)) {
+    if (OBS__UNLIKELY(pos % (uint64_t)p->cfg.max_export_batch_size == 0)) { /* a batch more */
         int one = 1;
         OBS__FENCE();
         if (OBS__CAS(&p->sleeping, &one, 0)) { /* only one caller wakes the thread */
@@ -2778,7 +2801,7 @@ static void obs__proc_drain(obs__proc *p, int stopping) {
         size_t n = 0;
         int timeout = p->cfg.export_timeout_ms;
         stopping |= OBS__LOAD(&p->stop); /* a shutdown during a long drain bounds it too */
-        while (n < (size_t)p->cfg.max_export_batch_size && (p->items[n] = obs__ring_pop(&p->q)) != NULL) n++;
+        n = obs__ring_pop_batch(&p->q, p->items, (size_t)p->cfg.max_export_batch_size);
         if (n == 0) return;
         if (stopping) {
             int64_t left = p->stop_deadline_ms - obs__mono_ms();
