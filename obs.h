@@ -58,7 +58,7 @@
      OTEL_EXPORTER_OTLP_TIMEOUT (and _TRACES_ / _LOGS_)      10000 ms per export, retries in
      OTEL_EXPORTER_OTLP_PROTOCOL       http/protobuf, or http/json (and _TRACES_ / _LOGS_); grpc:
                                        a diagnostic, then http/protobuf
-     OTEL_LOG_LEVEL                    error   obs.h's own diagnostics on stderr
+     OTEL_LOG_LEVEL                    info    obs.h's own diagnostics on stderr
      OBS_LOG_LEVEL                     info    minimum level of obs_log / OBS_INFO ...
      OBS_CONSOLE                       tree    console exporter style: tree or line
      NO_COLOR                          -       no colour on the console
@@ -470,10 +470,13 @@ OBSDEF int obs_tracestate_set(char *ts, size_t cap, const char *key, const char 
 
 /* Scoped span: the block's span ends when the block is left normally (not by return,
    break or goto: use OBS_SPAN_AUTO for those, where the compiler has cleanup). */
-#define OBS_SPAN_SCOPE(tracer, name)                                                      \
-    for (obs_span *obs_span_scope_ = obs_span_start((tracer), (name)), *obs__once_ =      \
-             (obs_span *)1;                                                                \
-         obs__once_; obs_span_end(obs_span_scope_), obs__once_ = (obs_span *)0)
+#define OBS_SPAN_SCOPE(tracer, name) \
+    OBS__SPAN_SCOPE((tracer), (name), OBS__CAT(obs__scope_, __LINE__), OBS__CAT(obs__once_, __LINE__))
+#define OBS__SPAN_SCOPE(tracer, name, s, once)                                  \
+    for (obs_span *s = obs_span_start(tracer, name), *once = (obs_span *)1; once; \
+         obs_span_end(s), once = (obs_span *)0)
+#define OBS__CAT(a, b) OBS__CAT2(a, b) /* names unique per line: nested scopes do not shadow */
+#define OBS__CAT2(a, b) a##b
 
 #if defined(OBS_DISABLE)
 #define OBS_SPAN_AUTO(var, tracer, name) obs_span *var = (obs_span *)0
@@ -1643,7 +1646,7 @@ static int64_t obs__now_ns(void) {
         } while ((q & 1) || OBS__LOAD(&obs__g.clk_seq) != q);
         tsc0 = __rdtsc() - tsc0;
         /* Without a batch thread nobody else re-measures: the first reader past 0.25 s does. */
-        if (OBS__UNLIKELY(tsc0 > obs__g.clk_stale)) obs__clock_resync_try();
+        if (OBS__UNLIKELY(tsc0 > OBS__LOAD_RELAXED(&obs__g.clk_stale))) obs__clock_resync_try();
         return ns0 + (int64_t)(((obs__u128)tsc0 * mult) >> 32);
     }
 #endif

@@ -404,6 +404,38 @@ static void test_set_after_end_and_unsampled(void) {
     teardown();
 }
 
+static void test_default_limits(void) {
+    obs_span *s;
+    const obs_span_data *d;
+    obs_attr odd;
+    char key[16];
+    int i;
+    setup();
+    s = obs_span_start(tr, "defaults");
+    for (i = 0; i < 200; i++) {
+        sprintf(key, "k%d", i);
+        obs_span_set_int(s, key, i);
+    }
+    for (i = 0; i < 130; i++) obs_span_add_event(s, "e");
+    odd = obs_attr_int("odd.type", 1);
+    odd.type = (obs_attr_type)99; /* not a type: ignored, no crash */
+    obs_span_add_event_attrs(s, "odd", &odd, 1);
+    obs_span_end(s);
+    d = only_span();
+    CHECK(d && d->n_attrs == 128 && d->dropped_attrs == 72); /* OTEL_ATTRIBUTE_COUNT_LIMIT 128 */
+    CHECK(d && get(d, "k127") && !get(d, "k128"));
+    CHECK(d && d->n_events == 128 && d->dropped_events == 3); /* OTEL_SPAN_EVENT_COUNT_LIMIT 128 */
+    teardown();
+
+    setup();
+    s = obs_span_start(tr, "odd");
+    obs_span_set_attrs(s, &odd, 1);
+    obs_span_set_int(s, "fine", 1);
+    obs_span_end(s);
+    CHECK(get(only_span(), "odd.type") == NULL && get(only_span(), "fine") != NULL);
+    teardown();
+}
+
 int main(void) {
     RUN(test_every_type_copied);
     RUN(test_start_attrs_copied);
@@ -414,5 +446,6 @@ int main(void) {
     RUN(test_invalid_key_and_value);
     RUN(test_arena_cap);
     RUN(test_set_after_end_and_unsampled);
+    RUN(test_default_limits);
     return TEST_EXIT_CODE();
 }

@@ -186,13 +186,11 @@ static void *gen_worker(void *arg) {
 static void test_init_again(void) {
     pthread_t th;
     obs_span *open1, *s;
-    obs_tracer *tr1;
     const obs_span_data *d;
     obs_stats st;
     gen_step = 0;
     worker_bad = 0;
     CHECK(setup() == OBS_OK);
-    tr1 = tr;
     pthread_create(&th, NULL, gen_worker, NULL);
     step_wait(1);
     open1 = obs_span_start(tr, "main-gen1-open"); /* left open on purpose */
@@ -204,7 +202,6 @@ static void test_init_again(void) {
     st = obs_get_stats();
     CHECK(st.spans_started == 0 && st.spans_ended == 0); /* counters start again */
     CHECK(tr != NULL);
-    (void)tr1;
     CHECK(obs_span_current() == NULL); /* not gen 1's open span */
     s = obs_span_start(tr, "main-gen2");
     CHECK(obs_span_current() == s);
@@ -225,15 +222,18 @@ static void test_init_again(void) {
 }
 
 static void test_result_strings(void) {
-    static const obs_result all[] = {OBS_OK, OBS_ERR_INVALID_ARG, OBS_ERR_NOMEM, OBS_ERR_QUEUE_FULL,
-                                     OBS_ERR_NET, OBS_ERR_TIMEOUT, OBS_ERR_STATE,
-                                     (obs_result)42, (obs_result)-99};
-    size_t i, j;
-    for (i = 0; i < sizeof all / sizeof all[0]; i++) {
-        const char *s = obs_result_string(all[i]);
+    static const obs_result known[] = {OBS_OK, OBS_ERR_INVALID_ARG, OBS_ERR_NOMEM,
+                                       OBS_ERR_QUEUE_FULL, OBS_ERR_NET, OBS_ERR_TIMEOUT,
+                                       OBS_ERR_STATE};
+    size_t i, j, same = 0;
+    for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+        const char *s = obs_result_string(known[i]);
         CHECK(s != NULL && s[0] != 0);
-        for (j = 0; j < i && j < 7 && i < 7; j++) CHECK(strcmp(s, obs_result_string(all[j])) != 0);
+        for (j = 0; j < i; j++) same += strcmp(s, obs_result_string(known[j])) == 0;
     }
+    CHECK(same == 0); /* each code has its own text */
+    CHECK(obs_result_string((obs_result)42) != NULL);
+    CHECK(obs_result_string((obs_result)-99) != NULL);
 }
 
 /* ---- scoped spans ---- */
@@ -252,8 +252,8 @@ static void test_scope_macros(void) {
     CHECK(setup() == OBS_OK);
     OBS_SPAN_SCOPE(tr, "scoped") {
         inside = obs_span_current();
-        CHECK(inside == obs_span_scope_);
-        obs_span_set_int(obs_span_scope_, "k", 1);
+        CHECK(inside != NULL);
+        obs_span_set_int(inside, "k", 1);
     }
     CHECK(obs_span_current() == NULL);
     CHECK(obs_memory_exporter_span_count(mem) == 1);
@@ -274,13 +274,7 @@ static void test_scope_macros(void) {
     teardown();
 }
 
-/* Nested OBS_SPAN_SCOPE: the inner block's span is a child of the outer one. The macro's
-   fixed variable names make the nested use trip -Wshadow (part of this project's warning
-   set), so the warning is silenced here until the macro uses unique names. */
-#if defined(__GNUC__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wshadow"
-#endif
+/* Nested scopes (unique names per line: no shadowing). */
 static void test_nested_scopes(void) {
     CHECK(setup() == OBS_OK);
     OBS_SPAN_SCOPE(tr, "outer") {
@@ -298,9 +292,6 @@ static void test_nested_scopes(void) {
     }
     teardown();
 }
-#if defined(__GNUC__)
-#pragma GCC diagnostic pop
-#endif
 
 int main(void) {
     RUN(test_before_init);

@@ -145,6 +145,12 @@ static void test_severity_numbers_and_names(void) {
     obs_log((obs_level)10, "info2"); /* between the named levels: INFO2 */
     CHECK(last_log() && last_log()->level == 10);
     CHECK(last_log() && last_log()->scope && last_log()->scope->name != NULL);
+    /* OFF is a threshold, not a severity: no record at "level OFF"; nothing above 24 goes
+       out as a severity number (OTLP's range is 1..24) */
+    obs_log(OBS_LEVEL_OFF, "off");
+    CHECK(nlogs() == 7);
+    obs_log((obs_level)30, "thirty");
+    CHECK(last_log() && last_log()->level >= 1 && last_log()->level <= 24);
     teardown();
     CHECK_STR(obs_level_name(OBS_LEVEL_TRACE), "TRACE");
     CHECK_STR(obs_level_name(OBS_LEVEL_DEBUG), "DEBUG");
