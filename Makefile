@@ -45,8 +45,8 @@ test-asan:
 # The concurrency tests under ThreadSanitizer.
 test-tsan:
 	@$(MAKE) --no-print-directory B=build/tsan CFLAGS="-O1 -g -fsanitize=thread -DOBS_TEST_SANITIZED" \
-	    build/tsan/test_threads build/tsan/test_processor
-	@sh tests/run.sh build/tsan test_threads test_processor
+	    build/tsan/test_threads build/tsan/test_processor build/tsan/test_insight
+	@sh tests/run.sh build/tsan test_threads test_processor test_insight
 
 # obs.h compiles as C++ (declarations and implementation), included twice.
 cxx: | $(B)

@@ -11,7 +11,7 @@
      >>decl:config >>decl:types >>decl:setup >>decl:span >>decl:log >>decl:exporter
      >>impl:platform >>impl:buf >>impl:propagation >>impl:state >>impl:json >>impl:attr
      >>impl:context >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor
-     >>impl:otlp >>impl:protobuf >>impl:console >>impl:transport >>impl:exporter >>impl:env
+     >>impl:otlp >>impl:protobuf >>impl:console >>impl:insight >>impl:transport >>impl:exporter >>impl:env
      >>impl:crash >>impl:setup
 
    QUICK START (the same code as README.md's)
@@ -37,7 +37,7 @@
      OTEL_SERVICE_NAME                 -       else service.name from the next, else
                                                unknown_service:<executable>
      OTEL_RESOURCE_ATTRIBUTES          -       k=v,k2=v2 (percent-decoded)
-     OTEL_TRACES_EXPORTER              otlp    comma list of otlp, console, none
+     OTEL_TRACES_EXPORTER              otlp    comma list of otlp, console, summary, chrome, none
      OTEL_LOGS_EXPORTER                otlp    comma list of otlp, console, none
      OTEL_TRACES_SAMPLER               parentbased_always_on  (+ always_on, always_off,
                                                traceidratio, parentbased_always_off,
@@ -61,6 +61,7 @@
      OTEL_LOG_LEVEL                    info    obs.h's own diagnostics on stderr
      OBS_LOG_LEVEL                     info    minimum level of obs_log / OBS_INFO ...
      OBS_CONSOLE                       tree    console exporter style: tree or line
+     OBS_TRACE_FILE                    obs-trace.json  the chrome exporter's file (Perfetto)
      NO_COLOR                          -       no colour on the console
 
    THREADING
@@ -164,6 +165,7 @@ typedef struct obs_config {
     const char *resource_attributes; /* "k=v,k2=v2" (percent-decoded); added to the env's */
     const char *traces_exporter;   /* "otlp,console,none"; default OTEL_TRACES_EXPORTER, otlp */
     const char *logs_exporter;     /* the same for logs */
+    const char *trace_file;        /* the chrome exporter's file; OBS_TRACE_FILE, obs-trace.json */
     const char *otlp_endpoint;     /* base URL; default OTEL_EXPORTER_OTLP_ENDPOINT */
     const char *otlp_headers;      /* "k=v,..."; secret: never printed */
     const char *otlp_protocol;     /* "http/protobuf" (default) or "http/json" */
@@ -593,6 +595,48 @@ OBSDEF const obs_attr *obs_attr_find(const obs_attr *attrs, size_t n, const char
    (NULL: stdout for spans, stderr for logs). tree: 1 = a tree per trace, 0 = a line a span. */
 OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree);
 
+/* One span name's figures in a summary exporter. Durations in ns. The quantiles come from
+   the histogram: less than 1/32 (3.125%) off the exact nearest-rank value, for durations up
+   to 2^44 ns (4.9 hours); count, errors, total, min and max are exact. */
+typedef struct obs_summary_stats {
+    uint64_t count;  /* spans of this name */
+    uint64_t errors; /* of them, with status ERROR */
+    int64_t total_ns, min_ns, max_ns; /* exact */
+    int64_t p50_ns, p90_ns, p99_ns;
+} obs_summary_stats;
+
+/* Summary exporter (what OTEL_TRACES_EXPORTER=summary gives): per span name the count, the
+   errors and a latency histogram (16 log-linear buckets per power of two of ns, 5 KiB made
+   when the name is first seen), for at most 256 names (63 bytes kept of each); spans of
+   later names are added up in a row "(other)". Nothing is allocated per span. At
+   obs_shutdown it prints its table to file (a FILE *; NULL: stderr): name, count, errors,
+   total, p50, p90, p99, max and a text histogram, by total time; then it frees itself. */
+OBSDEF obs_exporter *obs_summary_exporter_new(void *file);
+
+/* Prints the table now to file (NULL: the exporter's own). e: NULL means the summary
+   exporter made last (e.g. by OTEL_TRACES_EXPORTER=summary). Spans still queued in a batch
+   processor are not in it: obs_flush() first. Thread safety: any thread, while obs runs. */
+OBSDEF void obs_summary_print(obs_exporter *e, void *file);
+
+/* One name's figures (name "(other)": the overflow row). Returns 1, or 0 when no span of
+   that name was seen (out zeroed). e: as for obs_summary_print. */
+OBSDEF int obs_summary_get(obs_exporter *e, const char *name, obs_summary_stats *out);
+
+/* The q-quantile (0 <= q <= 1, nearest rank) of one name's durations in ns; -1 when none. */
+OBSDEF int64_t obs_summary_quantile(obs_exporter *e, const char *name, double q);
+
+/* Trace-file exporter (what OTEL_TRACES_EXPORTER=chrome gives; path OBS_TRACE_FILE, default
+   obs-trace.json): the Chrome trace event format, which Perfetto (ui.perfetto.dev) and
+   chrome://tracing open. A complete ("X") event per span on its process and thread (ts and
+   dur in microseconds from the exporter's creation), attributes as args, span events as
+   instant events, process and thread names. A span that overlaps another on its thread
+   without nesting (handed to another thread, or started with no_activate) goes out as an
+   async pair ("b"/"e") instead: the viewers accept only nested slices on a thread. Each batch
+   is written in one write(2) and the file is valid JSON after every batch, so a program
+   that dies still leaves a loadable file. Returns NULL when the file cannot be created
+   (reported on stderr). */
+OBSDEF obs_exporter *obs_trace_file_exporter_new(const char *path);
+
 #ifdef OBS_DISABLE
 /* Every function is an empty inline stub (OBSDEF is `static inline` here): calls compile to
    nothing; the log macros do not even evaluate their arguments. `make check-disable` keeps
@@ -654,6 +698,11 @@ OBSDEF void obs_memory_exporter_clear(obs_exporter *e) {}
 OBSDEF void obs_memory_exporter_free(obs_exporter *e) {}
 OBSDEF const obs_attr *obs_attr_find(const obs_attr *attrs, size_t n, const char *key) { return 0; }
 OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree) { return 0; }
+OBSDEF obs_exporter *obs_summary_exporter_new(void *file) { return 0; }
+OBSDEF void obs_summary_print(obs_exporter *e, void *file) {}
+OBSDEF int obs_summary_get(obs_exporter *e, const char *name, obs_summary_stats *out) { return 0; }
+OBSDEF int64_t obs_summary_quantile(obs_exporter *e, const char *name, double q) { return -1; }
+OBSDEF obs_exporter *obs_trace_file_exporter_new(const char *path) { return 0; }
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -4096,6 +4145,723 @@ OBSDEF void obs_memory_exporter_free(obs_exporter *e) {
 }
 
 // ============================================================================
+// >>impl:insight -- a latency summary per span name, and a Chrome/Perfetto trace file
+// ============================================================================
+/* parts/insight.h -- spliced into obs.h after >>impl:console. Insight without a backend:
+   a latency table per span name printed at exit, and a trace file for Perfetto or
+   chrome://tracing. Both are ordinary exporters (the obs_exporter struct), so they work
+   beside any other exporter and behind a batch (off the hot path) or a simple processor. */
+/* END OF DECLARATIONS */
+
+/* ---- summary exporter ----
+   Histogram: durations in ns, log-linear (HDR style). Values below 2*SUB have a bucket each;
+   above, every power of two [2^e, 2^(e+1)) is cut into SUB equal buckets of width
+   w = 2^(e-SUB_BITS). A value v in a bucket starting at L >= SUB*w is reported as the
+   bucket's middle, off by less than w/2 <= v/(2*SUB): 1/32 = 3.125% with SUB = 16. Durations
+   of 2^44 ns (4.9 h) and more share the last bucket (the exact max still caps them). */
+#define OBS__SUM_SUB_BITS 4
+#define OBS__SUM_SUB (1 << OBS__SUM_SUB_BITS)
+#define OBS__SUM_TOP 44
+#define OBS__SUM_BUCKETS (OBS__SUM_SUB * (OBS__SUM_TOP - OBS__SUM_SUB_BITS + 1))
+#define OBS__SUM_NAMES 256 /* rows with a name; one more row is "(other)" */
+#define OBS__SUM_SLOTS 512 /* open addressing: at most half full */
+#define OBS__SUM_NAME_MAX 64 /* bytes kept of a name, NUL included */
+#define OBS__SUM_BARS 16   /* characters of a row's text histogram */
+
+typedef struct obs__sum_row {
+    char name[OBS__SUM_NAME_MAX];
+    int cut;        /* the name was longer than kept */
+    uint64_t count, errors, total;
+    int64_t min, max;
+    uint64_t *hist; /* OBS__SUM_BUCKETS counts, allocated when the name is first seen */
+} obs__sum_row;
+
+typedef struct obs__summary {
+    obs_exporter exp;
+    FILE *out;
+    pthread_mutex_t lock; /* export (exporter thread) against print and get (any thread) */
+    int16_t slot[OBS__SUM_SLOTS]; /* row index + 1; 0: empty */
+    int nrows;
+    uint64_t seen;        /* spans summarized */
+    obs__sum_row rows[OBS__SUM_NAMES + 1];
+} obs__summary;
+
+static obs__summary *obs__summary_last; /* for e == NULL; atomic */
+
+static int obs__log2_u64(uint64_t v) { return 63 - __builtin_clzll(v); } /* v > 0 */
+static int obs__sum_bucket(uint64_t v) {
+    int e;
+    if (v < 2 * OBS__SUM_SUB) return (int)v;
+    e = obs__log2_u64(v);
+    if (e >= OBS__SUM_TOP) return OBS__SUM_BUCKETS - 1;
+    return (e - OBS__SUM_SUB_BITS + 1) * OBS__SUM_SUB + (int)((v >> (e - OBS__SUM_SUB_BITS)) - OBS__SUM_SUB);
+}
+/* The first value of bucket i and its width. */
+static uint64_t obs__sum_low(int i, uint64_t *width) {
+    int g = i / OBS__SUM_SUB;
+    if (i < 2 * OBS__SUM_SUB) {
+        *width = 1;
+        return (uint64_t)i;
+    }
+    *width = (uint64_t)1 << (g - 1);
+    return (uint64_t)(OBS__SUM_SUB + i % OBS__SUM_SUB) << (g - 1);
+}
+/* What bucket i stands for: its middle, kept within the row's exact min and max. */
+static int64_t obs__sum_value(const obs__sum_row *r, int i) {
+    uint64_t w, low = obs__sum_low(i, &w);
+    int64_t v = (int64_t)(low + (w - 1) / 2);
+    return v < r->min ? r->min : v > r->max ? r->max : v;
+}
+/* Nearest rank: the smallest value with at least ceil(q * count) values at or below it. */
+static int64_t obs__sum_quantile(const obs__sum_row *r, double q) {
+    double x;
+    uint64_t rank, seen = 0;
+    int i;
+    if (!r->count || !r->hist) return -1;
+    if (!(q > 0)) return r->min;
+    if (q >= 1) return r->max;
+    x = q * (double)r->count;
+    rank = (uint64_t)x;
+    if ((double)rank < x * (1 - 1e-12)) rank++; /* ceil, forgiving 0.9 * 1000 = 900.0000001 */
+    if (rank <= 1) return r->min; /* the ends are known exactly */
+    if (rank >= r->count) return r->max;
+    for (i = 0; i < OBS__SUM_BUCKETS; i++) {
+        seen += r->hist[i];
+        if (seen >= rank) return obs__sum_value(r, i);
+    }
+    return r->max;
+}
+
+static uint32_t obs__fnv1a(const char *s, size_t n) {
+    uint32_t h = 2166136261u;
+    size_t i;
+    for (i = 0; i < n; i++) h = (h ^ (uint8_t)s[i]) * 16777619u;
+    return h;
+}
+
+/* The row for a name (the kept prefix of a long one): found, made, or "(other)". */
+static obs__sum_row *obs__sum_row_for(obs__summary *m, const char *name, int make) {
+    size_t n = 0, kept;
+    uint32_t h;
+    int i;
+    obs__sum_row *r;
+    name = name ? name : "";
+    while (n < OBS__SUM_NAME_MAX && name[n]) n++;
+    kept = obs__utf8_cut(name, n, OBS__SUM_NAME_MAX - 1);
+    h = obs__fnv1a(name, kept);
+    for (i = (int)(h & (OBS__SUM_SLOTS - 1));; i = (i + 1) & (OBS__SUM_SLOTS - 1)) {
+        if (!m->slot[i]) break;
+        r = &m->rows[m->slot[i] - 1];
+        if (strncmp(r->name, name, kept) == 0 && r->name[kept] == 0) return r;
+    }
+    if (!make) return NULL;
+    if (m->nrows == OBS__SUM_NAMES) return &m->rows[OBS__SUM_NAMES];
+    r = &m->rows[m->nrows];
+    if (!r->hist && !(r->hist = (uint64_t *)obs__calloc(OBS__SUM_BUCKETS * sizeof(uint64_t)))) {
+        return &m->rows[OBS__SUM_NAMES]; /* no memory for one more name: counted in (other) */
+    }
+    memcpy(r->name, name, kept);
+    r->name[kept] = 0;
+    r->cut = kept < n;
+    m->slot[i] = (int16_t)(++m->nrows);
+    return r;
+}
+
+static void obs__sum_add(obs__sum_row *r, const obs_span_data *s) {
+    int64_t d = s->end_time_ns - s->start_time_ns;
+    if (d < 0) d = 0;
+    if (!r->count || d < r->min) r->min = d;
+    if (!r->count || d > r->max) r->max = d;
+    r->count++;
+    r->total += (uint64_t)d;
+    r->errors += s->status == OBS_STATUS_ERROR;
+    if (r->hist) r->hist[obs__sum_bucket((uint64_t)d)]++;
+}
+
+/* The lock, except in a crash handler, which may have interrupted its holder. */
+static int obs__sum_lock(obs__summary *m) {
+    if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing))) return pthread_mutex_trylock(&m->lock) == 0;
+    pthread_mutex_lock(&m->lock);
+    return 1;
+}
+
+static obs_result obs__summary_export(void *ud, const obs_span_data *const *spans, size_t n, int timeout_ms) {
+    obs__summary *m = (obs__summary *)ud;
+    size_t i;
+    (void)timeout_ms;
+    if (!obs__sum_lock(m)) return OBS_OK;
+    for (i = 0; i < n; i++) obs__sum_add(obs__sum_row_for(m, spans[i]->name, 1), spans[i]);
+    m->seen += n;
+    pthread_mutex_unlock(&m->lock);
+    return OBS_OK;
+}
+
+/* "850ns", "12.3µs", "4.56ms", "1.23s": three significant digits. */
+static void obs__sum_dur(char *out, size_t n, int64_t ns) {
+    static const char *const units[] = {"ns", "\xC2\xB5s", "ms", "s"};
+    double x = (double)ns;
+    int u = 0;
+    if (ns < 0) {
+        snprintf(out, n, "-");
+        return;
+    }
+    while (u < 3 && x >= 999.5) {
+        x /= 1000;
+        u++;
+    }
+    if (u == 0) snprintf(out, n, "%d%s", (int)ns, units[0]);
+    else snprintf(out, n, x < 9.995 ? "%.2f%s" : x < 99.95 ? "%.1f%s" : "%.0f%s", x, units[u]);
+}
+
+/* Characters (not bytes) of UTF-8 text. */
+static size_t obs__sum_width(const char *s) {
+    size_t w = 0;
+    for (; *s; s++) w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+/* s right-aligned (right = 1) or left-aligned in width characters. */
+static void obs__sum_cell(obs__buf *b, const char *s, size_t width, int right) {
+    size_t w = obs__sum_width(s), i;
+    if (!right) obs__buf_puts(b, s);
+    for (i = w; i < width; i++) obs__buf_putc(b, ' ');
+    if (right) obs__buf_puts(b, s);
+}
+
+/* A row's distribution as up to 16 bars, log scale from its min to its max: a column per
+   power of two (several when the range is wider), heights relative to the tallest. */
+static void obs__sum_bars(obs__buf *b, const obs__sum_row *r) {
+    static const char *const bars[] = {"\xE2\x96\x81", "\xE2\x96\x82", "\xE2\x96\x83", "\xE2\x96\x84",
+                                       "\xE2\x96\x85", "\xE2\x96\x86", "\xE2\x96\x87", "\xE2\x96\x88"};
+    uint64_t col[OBS__SUM_BARS], top = 0;
+    int lo = obs__log2_u64((uint64_t)r->min | 1), hi = obs__log2_u64((uint64_t)r->max | 1);
+    int per = (hi - lo) / OBS__SUM_BARS + 1, ncol = (hi - lo) / per + 1, i;
+    memset(col, 0, sizeof col);
+    for (i = 0; r->hist && i < OBS__SUM_BUCKETS; i++) {
+        int c;
+        if (!r->hist[i]) continue;
+        c = (obs__log2_u64((uint64_t)obs__sum_value(r, i) | 1) - lo) / per;
+        c = c < 0 ? 0 : c >= ncol ? ncol - 1 : c;
+        col[c] += r->hist[i];
+    }
+    for (i = 0; i < ncol; i++) top = col[i] > top ? col[i] : top;
+    for (i = 0; i < ncol; i++) {
+        if (!col[i]) obs__buf_putc(b, ' ');
+        else obs__buf_puts(b, bars[(int)((col[i] * 8 + top - 1) / top) - 1]); /* ceil(8 c / top) */
+    }
+}
+
+/* Spans ended since obs_init, all threads (the summary's "did it see them all" check). */
+static uint64_t obs__sum_ended(void) {
+    uint64_t v = OBS__LOAD_RELAXED(&obs__g.counters[OBS__C_ENDED]);
+    obs__tls *t;
+    for (t = obs__g.threads; t; t = t->next) v += OBS__LOAD_RELAXED(&t->counters[OBS__C_ENDED]);
+    return v;
+}
+
+static void obs__summary_write(obs__summary *m, FILE *out, int at_exit) {
+    static const char *const head[] = {"count", "errors", "total", "p50", "p90", "p99", "max"};
+    static const size_t widths[] = {8, 7, 9, 9, 9, 9, 9};
+    int order[OBS__SUM_NAMES + 1], n = 0, i, j;
+    size_t namew = 4;
+    obs__buf b;
+    char cell[32];
+    uint64_t ended;
+    memset(&b, 0, sizeof b);
+    for (i = 0; i <= OBS__SUM_NAMES; i++) {
+        if (!m->rows[i].count) continue;
+        for (j = n; j > 0 && m->rows[order[j - 1]].total < m->rows[i].total; j--) order[j] = order[j - 1];
+        order[j] = i; /* by total time, largest first; "(other)" goes last below */
+        n++;
+        if (obs__sum_width(m->rows[i].name) + (size_t)m->rows[i].cut > namew) {
+            namew = obs__sum_width(m->rows[i].name) + (size_t)m->rows[i].cut;
+        }
+    }
+    for (i = 0; i < n; i++) { /* "(other)" last, whatever its total */
+        if (order[i] == OBS__SUM_NAMES) {
+            memmove(order + i, order + i + 1, (size_t)(n - 1 - i) * sizeof(int));
+            order[n - 1] = OBS__SUM_NAMES;
+            break;
+        }
+    }
+    if (namew > 40) namew = 40;
+    if (n == 0) {
+        fputs("span summary (obs.h): no spans\n", out);
+        fflush(out);
+        return;
+    }
+    obs__buf_printf(&b, "span summary (obs.h): %llu spans, %d names; by total time\n",
+                    (unsigned long long)m->seen, m->nrows);
+    obs__sum_cell(&b, "name", namew, 0);
+    for (i = 0; i < 7; i++) {
+        obs__buf_putc(&b, ' ');
+        obs__sum_cell(&b, head[i], widths[i], 1);
+    }
+    obs__buf_puts(&b, "  distribution (log, min..max)\n");
+    for (i = 0; i < n; i++) {
+        const obs__sum_row *r = &m->rows[order[i]];
+        char name[OBS__SUM_NAME_MAX + 8];
+        size_t kept = strlen(r->name);
+        int64_t v[7];
+        if (obs__sum_width(r->name) + (size_t)r->cut > namew) { /* cut to the column, with an ellipsis */
+            size_t w = 0, k;
+            for (k = 0; r->name[k]; k++) { /* stop where character namew would start */
+                if (((unsigned char)r->name[k] & 0xC0) != 0x80 && w++ == namew - 1) break;
+            }
+            kept = k;
+        }
+        memcpy(name, r->name, kept);
+        strcpy(name + kept, kept < strlen(r->name) || r->cut ? "\xE2\x80\xA6" : "");
+        obs__sum_cell(&b, name, namew, 0);
+        v[0] = (int64_t)r->count;
+        v[1] = (int64_t)r->errors;
+        v[2] = (int64_t)r->total;
+        v[3] = obs__sum_quantile(r, 0.5);
+        v[4] = obs__sum_quantile(r, 0.9);
+        v[5] = obs__sum_quantile(r, 0.99);
+        v[6] = r->max;
+        for (j = 0; j < 7; j++) {
+            if (j < 2) snprintf(cell, sizeof cell, "%lld", (long long)v[j]);
+            else obs__sum_dur(cell, sizeof cell, v[j]);
+            obs__buf_putc(&b, ' ');
+            obs__sum_cell(&b, cell, widths[j], 1);
+        }
+        obs__buf_puts(&b, "  ");
+        obs__sum_bars(&b, r);
+        obs__buf_putc(&b, '\n');
+    }
+    if (m->rows[OBS__SUM_NAMES].count) {
+        obs__buf_printf(&b, "(other): spans of names beyond the first %d\n", OBS__SUM_NAMES);
+    }
+    /* Spans a full batch queue dropped never reached the summary: say so at exit. */
+    if (at_exit && obs__g.threads && (ended = obs__sum_ended()) > m->seen) {
+        obs__buf_printf(&b, "note: %llu of %llu ended spans did not reach the summary (dropped: a full "
+                            "queue, see OTEL_BSP_MAX_QUEUE_SIZE)\n",
+                        (unsigned long long)(ended - m->seen), (unsigned long long)ended);
+    }
+    if (b.len) fwrite(b.p, 1, b.len, out);
+    fflush(out);
+    obs__buf_free(&b);
+}
+
+static void obs__summary_shutdown(void *ud) {
+    obs__summary *m = (obs__summary *)ud;
+    int i;
+    obs__summary *self = m;
+    if (obs__sum_lock(m)) {
+        obs__summary_write(m, m->out, 1);
+        pthread_mutex_unlock(&m->lock);
+    }
+    if (OBS__LOAD(&obs__summary_last) == self) OBS__STORE(&obs__summary_last, (obs__summary *)NULL);
+    for (i = 0; i <= OBS__SUM_NAMES; i++) obs__free(m->rows[i].hist);
+    pthread_mutex_destroy(&m->lock);
+    obs__free(m);
+}
+
+OBSDEF obs_exporter *obs_summary_exporter_new(void *file) {
+    obs__summary *m = (obs__summary *)obs__calloc(sizeof *m);
+    obs__sum_row *other;
+    if (!m) return NULL;
+    other = &m->rows[OBS__SUM_NAMES];
+    if (!(other->hist = (uint64_t *)obs__calloc(OBS__SUM_BUCKETS * sizeof(uint64_t)))) {
+        obs__free(m);
+        return NULL;
+    }
+    strcpy(other->name, "(other)");
+    pthread_mutex_init(&m->lock, NULL);
+    m->out = file ? (FILE *)file : stderr;
+    m->exp.name = "summary";
+    m->exp.export_spans = obs__summary_export;
+    m->exp.shutdown = obs__summary_shutdown;
+    m->exp.user_data = m;
+    OBS__STORE(&obs__summary_last, m);
+    return &m->exp;
+}
+
+static obs__summary *obs__summary_of(obs_exporter *e) {
+    return e ? (obs__summary *)e->user_data : OBS__LOAD(&obs__summary_last);
+}
+
+OBSDEF void obs_summary_print(obs_exporter *e, void *file) {
+    obs__summary *m = obs__summary_of(e);
+    if (!m || !obs__sum_lock(m)) return;
+    obs__summary_write(m, file ? (FILE *)file : m->out, 0);
+    pthread_mutex_unlock(&m->lock);
+}
+
+OBSDEF int obs_summary_get(obs_exporter *e, const char *name, obs_summary_stats *out) {
+    obs__summary *m = obs__summary_of(e);
+    const obs__sum_row *r;
+    int found = 0;
+    if (out) memset(out, 0, sizeof *out);
+    if (!m || !obs__sum_lock(m)) return 0;
+    r = name && strcmp(name, "(other)") == 0 ? &m->rows[OBS__SUM_NAMES] : obs__sum_row_for(m, name, 0);
+    if (r && r->count) {
+        found = 1;
+        if (out) {
+            out->count = r->count;
+            out->errors = r->errors;
+            out->total_ns = (int64_t)r->total;
+            out->min_ns = r->min;
+            out->max_ns = r->max;
+            out->p50_ns = obs__sum_quantile(r, 0.5);
+            out->p90_ns = obs__sum_quantile(r, 0.9);
+            out->p99_ns = obs__sum_quantile(r, 0.99);
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return found;
+}
+
+OBSDEF int64_t obs_summary_quantile(obs_exporter *e, const char *name, double q) {
+    obs__summary *m = obs__summary_of(e);
+    const obs__sum_row *r;
+    int64_t v = -1;
+    if (!m || !obs__sum_lock(m)) return -1;
+    r = name && strcmp(name, "(other)") == 0 ? &m->rows[OBS__SUM_NAMES] : obs__sum_row_for(m, name, 0);
+    if (r) v = obs__sum_quantile(r, q);
+    pthread_mutex_unlock(&m->lock);
+    return v;
+}
+
+/* ---- trace-file exporter (Chrome trace event format) ----
+   The file is a JSON array, one event per line. Every batch is one write: it overwrites the
+   closing "\n]\n" with ",\n{event}..." and writes the closing bracket again, so the file is
+   valid JSON between batches (a killed program leaves a loadable file). On a pipe or other
+   unseekable output, events end in ",\n" and the bracket comes at shutdown (the format
+   allows a missing "]"; both viewers drop a trailing comma before adding it).
+   A span that does not nest in time with the spans already written on its thread (a span
+   handed to another thread, or started with no_activate) would break the viewers' slice
+   stacks: it is written as an async pair ("b"/"e", its own track) instead of an "X". */
+#define OBS__TF_LANES 64 /* threads tracked at once (direct-mapped by id) */
+#define OBS__TF_DEPTH 32 /* intervals kept per thread for the nesting check */
+
+typedef struct obs__tf_lane {
+    uint32_t tid; /* 0: free */
+    int n;
+    int64_t start[OBS__TF_DEPTH], end[OBS__TF_DEPTH]; /* disjoint, by time, newest on top */
+} obs__tf_lane;
+
+typedef struct obs__tfile {
+    obs_exporter exp;
+    int fd;
+    int seekable;
+    int64_t end;       /* seekable: where the closing "\n]\n" starts */
+    uint64_t nevents;
+    int64_t base_ns;   /* ts 0 */
+    long pid;
+    int wrote_process, failed;
+    obs__buf buf;
+    obs__tf_lane lanes[OBS__TF_LANES];
+} obs__tfile;
+
+/* Writes all of p[0..n) at off (pwrite) or at the end (write). */
+static int obs__tf_write(obs__tfile *f, const char *p, size_t n, int64_t off) {
+    while (n) {
+        ssize_t w = f->seekable ? pwrite(f->fd, p, n, (off_t)off) : write(f->fd, p, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return 0;
+        p += w;
+        n -= (size_t)w;
+        off += w;
+    }
+    return 1;
+}
+
+/* Microseconds since base with nanosecond decimals: exact, no printf, no double. */
+static void obs__tf_us(obs__buf *b, int64_t ns) {
+    uint64_t a = ns < 0 ? (uint64_t)0 - (uint64_t)ns : (uint64_t)ns;
+    char frac[4];
+    if (ns < 0) obs__buf_putc(b, '-');
+    obs__buf_u64(b, a / 1000);
+    frac[0] = '.';
+    frac[1] = (char)('0' + a % 1000 / 100);
+    frac[2] = (char)('0' + a % 100 / 10);
+    frac[3] = (char)('0' + a % 10);
+    obs__buf_put(b, frac, 4);
+}
+
+/* Starts an event line (the separator, then `{"name":<name>,"ph":"<ph>"`). */
+static void obs__tf_event(obs__tfile *f, const char *name, const char *ph) {
+    obs__buf *b = &f->buf;
+    if (f->seekable) obs__buf_puts(b, f->nevents ? ",\n" : "\n");
+    f->nevents++;
+    obs__buf_puts(b, "{\"name\":");
+    obs__json_cstr(b, name);
+    obs__buf_puts(b, ",\"ph\":\"");
+    obs__buf_puts(b, ph);
+    obs__buf_putc(b, '"');
+}
+static void obs__tf_event_end(obs__tfile *f) { obs__buf_puts(&f->buf, f->seekable ? "}" : "},\n"); }
+
+static void obs__tf_ids(obs__tfile *f, uint32_t tid) {
+    obs__buf_puts(&f->buf, ",\"pid\":");
+    obs__buf_u64(&f->buf, (uint64_t)f->pid);
+    obs__buf_puts(&f->buf, ",\"tid\":");
+    obs__buf_u64(&f->buf, tid);
+}
+
+/* A metadata event up to its args' opening brace (ts 0, as Chrome writes them). */
+static void obs__tf_meta(obs__tfile *f, const char *name, uint32_t tid) {
+    obs__tf_event(f, name, "M");
+    obs__buf_puts(&f->buf, ",\"ts\":0");
+    obs__tf_ids(f, tid);
+    obs__buf_puts(&f->buf, ",\"args\":{");
+}
+
+/* A value as JSON: numbers JavaScript reads exactly; bigger integers as strings. */
+static void obs__tf_value(obs__buf *b, const obs_attr *a) {
+    size_t i;
+    int64_t big = (int64_t)1 << 53;
+    switch (a->type) {
+    case OBS_ATTR_STRING: obs__json_str(b, a->v.s, a->n); return;
+    case OBS_ATTR_BOOL: obs__buf_puts(b, a->v.b ? "true" : "false"); return;
+    case OBS_ATTR_INT:
+        if (a->v.i > -big && a->v.i < big) obs__json_i64(b, a->v.i);
+        else {
+            obs__buf_putc(b, '"');
+            obs__json_i64(b, a->v.i);
+            obs__buf_putc(b, '"');
+        }
+        return;
+    case OBS_ATTR_DOUBLE: obs__json_double(b, a->v.d); return;
+    default: break;
+    }
+    obs__buf_putc(b, '[');
+    for (i = 0; i < a->n; i++) {
+        obs_attr e = a->type == OBS_ATTR_STRING_ARRAY ? obs_attr_str("", a->v.sa[i])
+                   : a->type == OBS_ATTR_BOOL_ARRAY   ? obs_attr_bool("", a->v.ba[i])
+                   : a->type == OBS_ATTR_INT_ARRAY    ? obs_attr_int("", a->v.ia[i])
+                                                      : obs_attr_double("", a->v.da[i]);
+        if (i) obs__buf_putc(b, ',');
+        obs__tf_value(b, &e);
+    }
+    obs__buf_putc(b, ']');
+}
+
+static void obs__tf_attrs(obs__buf *b, const obs_attr *attrs, size_t n, int comma) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (comma || i) obs__buf_putc(b, ',');
+        obs__json_cstr(b, attrs[i].key);
+        obs__buf_putc(b, ':');
+        obs__tf_value(b, &attrs[i]);
+    }
+}
+
+static void obs__tf_hex(obs__buf *b, const char *key, const uint8_t *id, size_t n) {
+    obs__buf_puts(b, key);
+    obs__buf_putc(b, '"');
+    obs__hex_put(b, id, n);
+    obs__buf_putc(b, '"');
+}
+
+/* "process_name" once (service.name), then per thread "thread_name" and its sort index. */
+static void obs__tf_process(obs__tfile *f) {
+    size_t n = 0, i;
+    const obs_attr *res = obs__g.resource;
+    const char *svc = "obs.h";
+    for (i = 0, n = obs__g.n_resource; res && i < n; i++) {
+        if (strcmp(res[i].key, "service.name") == 0 && res[i].type == OBS_ATTR_STRING) svc = res[i].v.s;
+    }
+    obs__tf_meta(f, "process_name", 0);
+    obs__buf_puts(&f->buf, "\"name\":");
+    obs__json_cstr(&f->buf, svc);
+    obs__buf_puts(&f->buf, ",\"obs.time_origin_unix_ns\":\""); /* ts 0, as wall-clock time */
+    obs__buf_u64(&f->buf, (uint64_t)f->base_ns);
+    obs__buf_puts(&f->buf, "\"}");
+    obs__tf_event_end(f);
+    f->wrote_process = 1;
+}
+
+static obs__tf_lane *obs__tf_lane_for(obs__tfile *f, uint32_t tid) {
+    obs__tf_lane *l = &f->lanes[tid % OBS__TF_LANES];
+    char name[32];
+    if (l->tid == tid) return l;
+    l->tid = tid; /* new, or it took the place of another thread: names again (harmless) */
+    l->n = 0;
+    snprintf(name, sizeof name, "thread %lu", (unsigned long)tid);
+    obs__tf_meta(f, "thread_name", tid);
+    obs__buf_puts(&f->buf, "\"name\":");
+    obs__json_cstr(&f->buf, name);
+    obs__buf_puts(&f->buf, "}");
+    obs__tf_event_end(f);
+    obs__tf_meta(f, "thread_sort_index", tid);
+    obs__buf_puts(&f->buf, "\"sort_index\":");
+    obs__buf_u64(&f->buf, tid);
+    obs__buf_puts(&f->buf, "}");
+    obs__tf_event_end(f);
+    return l;
+}
+
+/* 1 when [s, e) nests with every interval kept for the thread (inside one, around some,
+   or apart); records it. Spans mostly come in end order (children first): the kept list is
+   the outermost intervals so far, disjoint, in time order. */
+static int obs__tf_nests(obs__tf_lane *l, int64_t s, int64_t e) {
+    int i, k;
+    for (i = 0; i < l->n; i++) {
+        int64_t ks = l->start[i], ke = l->end[i];
+        int inside = s >= ks && e <= ke, around = s <= ks && e >= ke, apart = e <= ks || s >= ke;
+        if (!inside && !around && !apart) return 0;
+    }
+    for (i = 0; i < l->n; i++) { /* inside a kept one: nothing changes */
+        if (s >= l->start[i] && e <= l->end[i]) return 1;
+    }
+    for (i = k = 0; i < l->n; i++) { /* drop those it contains */
+        if (!(s <= l->start[i] && e >= l->end[i])) {
+            l->start[k] = l->start[i];
+            l->end[k++] = l->end[i];
+        }
+    }
+    l->n = k;
+    for (i = l->n; i > 0 && l->start[i - 1] > s; i--) { /* insert in time order */
+    }
+    if (l->n == OBS__TF_DEPTH) { /* full: forget the oldest */
+        if (i == 0) return 1;
+        memmove(l->start, l->start + 1, (size_t)(l->n - 1) * sizeof(int64_t));
+        memmove(l->end, l->end + 1, (size_t)(l->n - 1) * sizeof(int64_t));
+        l->n--;
+        i--;
+    }
+    memmove(l->start + i + 1, l->start + i, (size_t)(l->n - i) * sizeof(int64_t));
+    memmove(l->end + i + 1, l->end + i, (size_t)(l->n - i) * sizeof(int64_t));
+    l->start[i] = s;
+    l->end[i] = e;
+    l->n++;
+    return 1;
+}
+
+static void obs__tf_span(obs__tfile *f, const obs_span_data *s) {
+    static const char *const kinds[] = {"internal", "server", "client", "producer", "consumer"};
+    obs__buf *b = &f->buf;
+    uint32_t tid = s->thread_id;
+    int64_t start = s->start_time_ns, end = s->end_time_ns < start ? start : s->end_time_ns;
+    const char *cat = s->scope && s->scope->name && s->scope->name[0] ? s->scope->name : "span";
+    int nests = obs__tf_nests(obs__tf_lane_for(f, tid), start, end);
+    size_t i;
+    obs__tf_event(f, s->name, nests ? "X" : "b");
+    obs__buf_puts(b, ",\"cat\":");
+    obs__json_cstr(b, cat);
+    if (!nests) obs__tf_hex(b, ",\"id\":", s->span_id, 8);
+    obs__buf_puts(b, ",\"ts\":");
+    obs__tf_us(b, start - f->base_ns);
+    if (nests) {
+        obs__buf_puts(b, ",\"dur\":");
+        obs__tf_us(b, end - start);
+    }
+    obs__tf_ids(f, tid);
+    if (s->status == OBS_STATUS_ERROR) obs__buf_puts(b, ",\"cname\":\"terrible\""); /* red in chrome://tracing */
+    obs__buf_puts(b, ",\"args\":{");
+    obs__tf_attrs(b, s->attrs, s->n_attrs, 0);
+    obs__tf_hex(b, s->n_attrs ? ",\"trace_id\":" : "\"trace_id\":", s->trace_id, 16);
+    obs__tf_hex(b, ",\"span_id\":", s->span_id, 8);
+    if (s->has_parent) obs__tf_hex(b, ",\"parent_span_id\":", s->parent_span_id, 8);
+    if (s->kind != OBS_SPAN_KIND_INTERNAL && (unsigned)s->kind < 5) {
+        obs__buf_puts(b, ",\"span.kind\":\"");
+        obs__buf_puts(b, kinds[s->kind]);
+        obs__buf_putc(b, '"');
+    }
+    if (s->status != OBS_STATUS_UNSET) {
+        obs__buf_puts(b, s->status == OBS_STATUS_ERROR ? ",\"otel.status_code\":\"ERROR\"" : ",\"otel.status_code\":\"OK\"");
+        if (s->status_message && s->status_message[0]) {
+            obs__buf_puts(b, ",\"otel.status_description\":");
+            obs__json_cstr(b, s->status_message);
+        }
+    }
+    obs__buf_putc(b, '}');
+    obs__tf_event_end(f);
+    if (!nests) { /* the async pair's end */
+        obs__tf_event(f, s->name, "e");
+        obs__buf_puts(b, ",\"cat\":");
+        obs__json_cstr(b, cat);
+        obs__tf_hex(b, ",\"id\":", s->span_id, 8);
+        obs__buf_puts(b, ",\"ts\":");
+        obs__tf_us(b, end - f->base_ns);
+        obs__tf_ids(f, tid);
+        obs__tf_event_end(f);
+    }
+    for (i = 0; i < s->n_events; i++) { /* span events: instants on the thread ("s":"t") */
+        const obs_event *ev = &s->events[i];
+        obs__tf_event(f, ev->name, "i");
+        obs__buf_puts(b, ",\"cat\":");
+        obs__json_cstr(b, cat);
+        obs__buf_puts(b, ",\"s\":\"t\",\"ts\":");
+        obs__tf_us(b, ev->time_ns - f->base_ns);
+        obs__tf_ids(f, tid);
+        obs__buf_puts(b, ",\"args\":{");
+        obs__tf_attrs(b, ev->attrs, ev->n_attrs, 0);
+        obs__buf_puts(b, "}");
+        obs__tf_event_end(f);
+    }
+}
+
+/* Writes what is in buf: at the closing bracket (which it writes again), or appended. */
+static obs_result obs__tf_commit(obs__tfile *f, int closing) {
+    obs_result r = OBS_OK;
+    if (f->seekable || closing) obs__buf_puts(&f->buf, "\n]\n");
+    if (f->buf.oom) r = OBS_ERR_NOMEM;
+    else if (f->fd >= 0 && f->buf.len) {
+        if (obs__tf_write(f, f->buf.p, f->buf.len, f->end)) {
+            if (f->seekable) f->end += (int64_t)f->buf.len - 3;
+        } else {
+            if (!f->failed) obs__diag(1, "trace file: cannot write (%s); spans lost", strerror(errno));
+            f->failed = 1;
+            r = OBS_ERR_NET;
+        }
+    }
+    obs__buf_reset(&f->buf);
+    return r;
+}
+
+static obs_result obs__tf_export(void *ud, const obs_span_data *const *spans, size_t n, int timeout_ms) {
+    obs__tfile *f = (obs__tfile *)ud;
+    size_t i;
+    (void)timeout_ms;
+    if (!f->wrote_process) obs__tf_process(f);
+    for (i = 0; i < n; i++) obs__tf_span(f, spans[i]);
+    return obs__tf_commit(f, 0);
+}
+
+static void obs__tf_shutdown(void *ud) {
+    obs__tfile *f = (obs__tfile *)ud;
+    if (!f->wrote_process) obs__tf_process(f); /* a file with no span still names its process */
+    if (!f->seekable) { /* the closing bracket after one more event (no trailing comma) */
+        obs__tf_meta(f, "process_sort_index", 0);
+        obs__buf_puts(&f->buf, "\"sort_index\":0}}");
+    }
+    obs__tf_commit(f, 1);
+    if (f->fd >= 0) close(f->fd);
+    obs__buf_free(&f->buf);
+    obs__free(f);
+}
+
+OBSDEF obs_exporter *obs_trace_file_exporter_new(const char *path) {
+    obs__tfile *f;
+    if (!path || !path[0]) return NULL;
+    if (!(f = (obs__tfile *)obs__calloc(sizeof *f))) return NULL;
+    f->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (f->fd < 0) {
+        obs__diag(1, "trace file \"%.200s\": %s", path, strerror(errno));
+        obs__free(f);
+        return NULL;
+    }
+    f->seekable = lseek(f->fd, 0, SEEK_CUR) >= 0;
+    f->pid = (long)getpid();
+    f->base_ns = obs__realtime_ns() / 1000 * 1000;
+    if (!obs__tf_write(f, f->seekable ? "[\n]\n" : "[\n", f->seekable ? 4 : 2, 0)) {
+        obs__diag(1, "trace file \"%.200s\": %s", path, strerror(errno));
+        close(f->fd);
+        obs__free(f);
+        return NULL;
+    }
+    f->end = 1;
+    f->exp.name = "chrome";
+    f->exp.export_spans = obs__tf_export;
+    f->exp.shutdown = obs__tf_shutdown;
+    f->exp.user_data = f;
+    return &f->exp;
+}
+
+// ============================================================================
 // >>impl:transport -- HTTP/1.1 over sockets, and the curl binary for https
 // ============================================================================
 /* >>part:http begin */
@@ -5219,7 +5985,8 @@ static int obs__kv_each(const char *list, const char *what,
     return ok;
 }
 
-/* Exporter lists: "otlp,console,none". Bits: 1 otlp, 2 console. */
+/* Exporter lists: "otlp,console,summary,chrome,none". Bits: 1 otlp, 2 console, 8 summary,
+   16 chrome (4: none). */
 static int obs__exporter_list(const char *given, const char *name) {
     const char *v = given ? given : obs__env(name);
     int bits = 0;
@@ -5240,7 +6007,12 @@ static int obs__exporter_list(const char *given, const char *name) {
         if (obs__streq_nocase(word, "otlp")) bits |= 1;
         else if (obs__streq_nocase(word, "console")) bits |= 2;
         else if (obs__streq_nocase(word, "none")) bits |= 4;
-        else if (word[0]) obs__diag(2, "%s: unknown exporter \"%s\" (obs.h has otlp, console, none)", name, word);
+        else if (obs__streq_nocase(word, "summary")) bits |= 8;
+        else if (obs__streq_nocase(word, "chrome")) bits |= 16;
+        else if (word[0]) {
+            obs__diag(2, "%s: unknown exporter \"%s\" (obs.h has otlp, console, summary, chrome, none)",
+                      name, word);
+        }
         v += n + (v[n] == ',');
     }
     return bits & 4 ? 0 : bits; /* "none" wins, as the spec says */
@@ -5658,6 +6430,14 @@ static void obs__pipeline(const obs_config *cfg, int sig) {
     if (bits & 2) { /* the console is for people: synchronous, so output comes in order */
         int tree = !(style && obs__streq_nocase(style, "line"));
         obs__add_proc(sig, obs_console_exporter_new(logs ? stderr : stdout, tree), 0, &b, 1);
+    }
+    if ((bits & 24) && logs) obs__diag(2, "OTEL_LOGS_EXPORTER: summary and chrome are for spans only");
+    if ((bits & 8) && !logs) { /* aggregates off the hot path: a batch processor */
+        obs__add_proc(sig, obs_summary_exporter_new(NULL), !cfg->simple_processor, &b, 1);
+    }
+    if ((bits & 16) && !logs) {
+        const char *path = cfg->trace_file ? cfg->trace_file : obs__env("OBS_TRACE_FILE");
+        obs__add_proc(sig, obs_trace_file_exporter_new(path ? path : "obs-trace.json"), !cfg->simple_processor, &b, 1);
     }
     for (i = 0; i < 4 && mine[i]; i++) obs__add_proc(sig, mine[i], !cfg->simple_processor, &b, 0);
 }
