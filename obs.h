@@ -4648,13 +4648,6 @@ static void obs__tf_attrs(obs__buf *b, const obs_attr *attrs, size_t n, int comm
     }
 }
 
-static void obs__tf_hex(obs__buf *b, const char *key, const uint8_t *id, size_t n) {
-    obs__buf_puts(b, key);
-    obs__buf_putc(b, '"');
-    obs__hex_put(b, id, n);
-    obs__buf_putc(b, '"');
-}
-
 /* "process_name" once (service.name), then per thread "thread_name" and its sort index. */
 static void obs__tf_process(obs__tfile *f) {
     size_t n = 0, i;
@@ -4741,7 +4734,7 @@ static void obs__tf_span(obs__tfile *f, const obs_span_data *s) {
     obs__tf_event(f, s->name, nests ? "X" : "b");
     obs__buf_puts(b, ",\"cat\":");
     obs__json_cstr(b, cat);
-    if (!nests) obs__tf_hex(b, ",\"id\":", s->span_id, 8);
+    if (!nests) obs__otlp_id(b, ",\"id\":", s->span_id, 8);
     obs__buf_puts(b, ",\"ts\":");
     obs__tf_us(b, start - f->base_ns);
     if (nests) {
@@ -4752,9 +4745,9 @@ static void obs__tf_span(obs__tfile *f, const obs_span_data *s) {
     if (s->status == OBS_STATUS_ERROR) obs__buf_puts(b, ",\"cname\":\"terrible\""); /* red in chrome://tracing */
     obs__buf_puts(b, ",\"args\":{");
     obs__tf_attrs(b, s->attrs, s->n_attrs, 0);
-    obs__tf_hex(b, s->n_attrs ? ",\"trace_id\":" : "\"trace_id\":", s->trace_id, 16);
-    obs__tf_hex(b, ",\"span_id\":", s->span_id, 8);
-    if (s->has_parent) obs__tf_hex(b, ",\"parent_span_id\":", s->parent_span_id, 8);
+    obs__otlp_id(b, s->n_attrs ? ",\"trace_id\":" : "\"trace_id\":", s->trace_id, 16);
+    obs__otlp_id(b, ",\"span_id\":", s->span_id, 8);
+    if (s->has_parent) obs__otlp_id(b, ",\"parent_span_id\":", s->parent_span_id, 8);
     if (s->kind != OBS_SPAN_KIND_INTERNAL && (unsigned)s->kind < 5) {
         obs__buf_puts(b, ",\"span.kind\":\"");
         obs__buf_puts(b, kinds[s->kind]);
@@ -4773,7 +4766,7 @@ static void obs__tf_span(obs__tfile *f, const obs_span_data *s) {
         obs__tf_event(f, s->name, "e");
         obs__buf_puts(b, ",\"cat\":");
         obs__json_cstr(b, cat);
-        obs__tf_hex(b, ",\"id\":", s->span_id, 8);
+        obs__otlp_id(b, ",\"id\":", s->span_id, 8);
         obs__buf_puts(b, ",\"ts\":");
         obs__tf_us(b, end - f->base_ns);
         obs__tf_ids(f, tid);
