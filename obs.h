@@ -910,13 +910,25 @@ static int obs__buf_reserve(obs__buf *b, size_t extra) {
     b->cap = ncap;
     return 1;
 }
-static void obs__buf_put(obs__buf *b, const void *data, size_t n) {
+static void obs__buf_put_slow(obs__buf *b, const void *data, size_t n) {
     if (!obs__buf_reserve(b, n)) return;
     memcpy(b->p + b->len, data, n);
     b->len += n;
     b->p[b->len] = 0;
 }
+/* Inline when it fits: encoders append many short pieces. */
+static inline void obs__buf_put(obs__buf *b, const void *data, size_t n) {
+    if (OBS__LIKELY(b->len + n < b->cap)) {
+        memcpy(b->p + b->len, data, n);
+        b->len += n;
+        b->p[b->len] = 0;
+        return;
+    }
+    obs__buf_put_slow(b, data, n);
+}
 static void obs__buf_puts(obs__buf *b, const char *s) { obs__buf_put(b, s, strlen(s)); }
+/* A string literal: its length is known at compile time. */
+#define OBS__PUTL(b, lit) obs__buf_put((b), (lit), sizeof(lit) - 1)
 static void obs__buf_putc(obs__buf *b, char c) {
     if (OBS__LIKELY(b->len + 2 <= b->cap)) {
         b->p[b->len++] = c;
@@ -1770,15 +1782,22 @@ static void obs__hex_put(obs__buf *b, const uint8_t *id, size_t n) {
 /* Appends s[0..n) as a JSON string. Invalid UTF-8 becomes U+FFFD and control characters
    are escaped, so the output is valid JSON and valid UTF-8 whatever the input bytes. */
 static void obs__json_str(obs__buf *b, const char *s, size_t n) {
+    /* '1': a byte that goes out as it is (printable ASCII but " and \) */
+    static const char plain[] = "00000000000000000000000000000000" "11011111111111111111111111111111"
+                                "11111111111111111111111111110111" "11111111111111111111111111111111"
+                                "00000000000000000000000000000000" "00000000000000000000000000000000"
+                                "00000000000000000000000000000000" "00000000000000000000000000000000";
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0, run = 0;
     obs__buf_putc(b, '"');
     while (i < n) {
         unsigned c = u[i];
-        size_t len = c >= 0x20 && c < 0x80 && c != '"' && c != '\\' ? 1 : 0;
-        if (len) { /* plain ASCII: batch the copy */
-            run++;
-            i++;
+        size_t len;
+        if (plain[c] == '1') { /* plain ASCII: batch the copy */
+            size_t j = i + 1;
+            while (j < n && plain[u[j]] == '1') j++;
+            run += j - i;
+            i = j;
             continue;
         }
         obs__buf_put(b, s + i - run, run);
@@ -1802,14 +1821,25 @@ static void obs__json_str(obs__buf *b, const char *s, size_t n) {
 }
 static void obs__json_cstr(obs__buf *b, const char *s) { obs__json_str(b, s ? s : "", s ? strlen(s) : 0); }
 
-/* Decimal without printf: timestamps are written three times per span. */
+/* Decimal without printf, two digits a step: timestamps are written three times a span. */
 static void obs__buf_u64(obs__buf *b, uint64_t v) {
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
     char tmp[20];
     size_t n = 0;
-    do {
-        tmp[sizeof tmp - ++n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
+    while (v >= 100) {
+        unsigned d = (unsigned)(v % 100) * 2;
+        v /= 100;
+        tmp[sizeof tmp - ++n] = pairs[d + 1];
+        tmp[sizeof tmp - ++n] = pairs[d];
+    }
+    if (v >= 10) {
+        tmp[sizeof tmp - ++n] = pairs[v * 2 + 1];
+        tmp[sizeof tmp - ++n] = pairs[v * 2];
+    } else {
+        tmp[sizeof tmp - ++n] = (char)('0' + v);
+    }
     obs__buf_put(b, tmp + sizeof tmp - n, n);
 }
 static void obs__json_i64(obs__buf *b, int64_t v) {
@@ -2995,7 +3025,7 @@ static void obs__otlp_value(obs__buf *b, const obs_attr *a);
 
 static void obs__otlp_array(obs__buf *b, const obs_attr *a) {
     size_t i;
-    obs__buf_puts(b, "{\"arrayValue\":{\"values\":[");
+    OBS__PUTL(b, "{\"arrayValue\":{\"values\":[");
     for (i = 0; i < a->n; i++) {
         obs_attr e = obs__attr_make(a->key, OBS_ATTR_STRING, 0);
         if (i) obs__buf_putc(b, ',');
@@ -3007,24 +3037,24 @@ static void obs__otlp_array(obs__buf *b, const obs_attr *a) {
         }
         obs__otlp_value(b, &e);
     }
-    obs__buf_puts(b, "]}}");
+    OBS__PUTL(b, "]}}");
 }
 
 /* An AnyValue. */
 static void obs__otlp_value(obs__buf *b, const obs_attr *a) {
     switch (a->type) {
     case OBS_ATTR_STRING:
-        obs__buf_puts(b, "{\"stringValue\":");
+        OBS__PUTL(b, "{\"stringValue\":");
         obs__json_str(b, a->v.s, a->n);
         break;
     case OBS_ATTR_BOOL: obs__buf_puts(b, a->v.b ? "{\"boolValue\":true" : "{\"boolValue\":false"); break;
     case OBS_ATTR_INT:
-        obs__buf_puts(b, "{\"intValue\":\""); /* int64 as a decimal string (proto3 JSON) */
+        OBS__PUTL(b, "{\"intValue\":\""); /* int64 as a decimal string (proto3 JSON) */
         obs__json_i64(b, a->v.i);
         obs__buf_putc(b, '"');
         break;
     case OBS_ATTR_DOUBLE:
-        obs__buf_puts(b, "{\"doubleValue\":");
+        OBS__PUTL(b, "{\"doubleValue\":");
         obs__json_double(b, a->v.d);
         break;
     default: obs__otlp_array(b, a); return;
@@ -3039,7 +3069,7 @@ static void obs__otlp_attr_list(obs__buf *b, const obs_attr *attrs, size_t n) {
     for (i = 0; i < n; i++) {
         obs__buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
         obs__json_cstr(b, attrs[i].key);
-        obs__buf_puts(b, ",\"value\":");
+        OBS__PUTL(b, ",\"value\":");
         obs__otlp_value(b, &attrs[i]);
         obs__buf_putc(b, '}');
     }
@@ -3049,11 +3079,11 @@ static void obs__otlp_attr_list(obs__buf *b, const obs_attr *attrs, size_t n) {
 /* ,"attributes":[...] and ,"droppedAttributesCount":n, each only when non-empty. */
 static void obs__otlp_attrs(obs__buf *b, const obs_attr *attrs, size_t n, uint32_t dropped) {
     if (n) {
-        obs__buf_puts(b, ",\"attributes\":");
+        OBS__PUTL(b, ",\"attributes\":");
         obs__otlp_attr_list(b, attrs, n);
     }
     if (dropped) {
-        obs__buf_puts(b, ",\"droppedAttributesCount\":");
+        OBS__PUTL(b, ",\"droppedAttributesCount\":");
         obs__buf_u64(b, dropped);
     }
 }
@@ -3084,34 +3114,34 @@ static void obs__otlp_span(obs__buf *b, const obs_span_data *s) {
     obs__otlp_id(b, ",\"spanId\":", s->span_id, 8);
     if (s->has_parent) obs__otlp_id(b, ",\"parentSpanId\":", s->parent_span_id, 8);
     if (s->trace_state && s->trace_state[0]) {
-        obs__buf_puts(b, ",\"traceState\":");
+        OBS__PUTL(b, ",\"traceState\":");
         obs__json_cstr(b, s->trace_state);
     }
     obs__otlp_count(b, ",\"flags\":", flags);
-    obs__buf_puts(b, ",\"name\":");
+    OBS__PUTL(b, ",\"name\":");
     obs__json_cstr(b, s->name);
     obs__otlp_count(b, ",\"kind\":", (uint64_t)s->kind + 1);
     obs__otlp_time(b, ",\"startTimeUnixNano\":", s->start_time_ns);
     obs__otlp_time(b, ",\"endTimeUnixNano\":", s->end_time_ns);
     obs__otlp_attrs(b, s->attrs, s->n_attrs, s->dropped_attrs);
-    if (s->n_events) obs__buf_puts(b, ",\"events\":[");
+    if (s->n_events) OBS__PUTL(b, ",\"events\":[");
     for (i = 0; i < s->n_events; i++) {
         const obs_event *e = &s->events[i];
         obs__otlp_time(b, i ? ",{\"timeUnixNano\":" : "{\"timeUnixNano\":", e->time_ns);
-        obs__buf_puts(b, ",\"name\":");
+        OBS__PUTL(b, ",\"name\":");
         obs__json_cstr(b, e->name);
         obs__otlp_attrs(b, e->attrs, e->n_attrs, e->dropped_attrs);
         obs__buf_putc(b, '}');
     }
     if (s->n_events) obs__buf_putc(b, ']');
     obs__otlp_count(b, ",\"droppedEventsCount\":", s->dropped_events);
-    if (s->n_links) obs__buf_puts(b, ",\"links\":[");
+    if (s->n_links) OBS__PUTL(b, ",\"links\":[");
     for (i = 0; i < s->n_links; i++) {
         const obs_link *l = &s->links[i];
         obs__otlp_id(b, i ? ",{\"traceId\":" : "{\"traceId\":", l->trace_id, 16);
         obs__otlp_id(b, ",\"spanId\":", l->span_id, 8);
         if (l->trace_state && l->trace_state[0]) {
-            obs__buf_puts(b, ",\"traceState\":");
+            OBS__PUTL(b, ",\"traceState\":");
             obs__json_cstr(b, l->trace_state);
         }
         obs__otlp_attrs(b, l->attrs, l->n_attrs, l->dropped_attrs);
@@ -3123,7 +3153,7 @@ static void obs__otlp_span(obs__buf *b, const obs_span_data *s) {
     if (s->status != OBS_STATUS_UNSET) {
         obs__otlp_count(b, ",\"status\":{\"code\":", (uint64_t)s->status);
         if (s->status == OBS_STATUS_ERROR && s->status_message && s->status_message[0]) {
-            obs__buf_puts(b, ",\"message\":");
+            OBS__PUTL(b, ",\"message\":");
             obs__json_cstr(b, s->status_message);
         }
         obs__buf_putc(b, '}');
@@ -3137,9 +3167,9 @@ static void obs__otlp_record(obs__buf *b, const obs_log_data *r) {
     obs__otlp_time(b, "{\"timeUnixNano\":", r->time_ns);
     obs__otlp_time(b, ",\"observedTimeUnixNano\":", r->observed_time_ns);
     obs__otlp_count(b, ",\"severityNumber\":", (uint64_t)r->level);
-    obs__buf_puts(b, ",\"severityText\":\"");
+    OBS__PUTL(b, ",\"severityText\":\"");
     obs__buf_puts(b, obs_level_name(r->level));
-    obs__buf_puts(b, "\",\"body\":");
+    OBS__PUTL(b, "\",\"body\":");
     obs__otlp_value(b, &body);
     obs__otlp_attrs(b, r->attrs, r->n_attrs, r->dropped_attrs);
     if (memcmp(r->trace_id, zero, 16) != 0) {
@@ -3151,7 +3181,7 @@ static void obs__otlp_record(obs__buf *b, const obs_log_data *r) {
 }
 
 static void obs__otlp_resource(obs__buf *b) {
-    obs__buf_puts(b, "{\"resource\":{\"attributes\":");
+    OBS__PUTL(b, "{\"resource\":{\"attributes\":");
     obs__otlp_attr_list(b, obs__g.resource, obs__g.n_resource);
     obs__buf_putc(b, '}');
 }
@@ -3194,7 +3224,7 @@ static void obs__otlp_request(obs__buf *b, int logs, const void *const *items, s
         obs__buf_puts(b, groups++ ? ",{\"scope\":{\"name\":" : "{\"scope\":{\"name\":");
         obs__json_cstr(b, sc->name);
         if (sc->version && sc->version[0]) {
-            obs__buf_puts(b, ",\"version\":");
+            OBS__PUTL(b, ",\"version\":");
             obs__json_cstr(b, sc->version);
         }
         obs__buf_puts(b, logs ? "},\"logRecords\":[" : "},\"spans\":[");
@@ -3205,9 +3235,9 @@ static void obs__otlp_request(obs__buf *b, int logs, const void *const *items, s
             if (logs) obs__otlp_record(b, (const obs_log_data *)items[j]);
             else obs__otlp_span(b, (const obs_span_data *)items[j]);
         }
-        obs__buf_puts(b, "]}");
+        OBS__PUTL(b, "]}");
     }
-    obs__buf_puts(b, "]}]}");
+    OBS__PUTL(b, "]}]}");
 }
 
 // ============================================================================
