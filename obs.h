@@ -30,6 +30,9 @@
      OBS_DISABLE         [global] every call compiles to nothing
      OBS_MALLOC/OBS_REALLOC/OBS_FREE [impl] allocator (all three or none)
      OBS_ASSERT          [impl]   assert() replacement
+     OBS_NO_TSC          [impl]   timestamps from clock_gettime even where the TSC is trusted
+     OBS_NO_BACKTRACE    [impl]   no backtrace() (exception.stacktrace, crash capture)
+   Compilers: gcc and clang (the lock-free queues need their __atomic builtins); C99 or C++11.
 
    ENVIRONMENT (OpenTelemetry SDK names; obs_config fields win; empty = unset; bad value:
    one diagnostic, then the default)
@@ -62,6 +65,8 @@
      OBS_LOG_LEVEL                     info    minimum level of obs_log / OBS_INFO ...
      OBS_CONSOLE                       tree    console exporter style: tree or line
      OBS_TRACE_FILE                    obs-trace.json  the chrome exporter's file (Perfetto)
+     OBS_CRASH_CAPTURE                 false   `true`: obs_crash_capture() at obs_init
+     OBS_CURL, OBS_CURL_CACERT         -       the curl binary (https://), a CA bundle for it
      NO_COLOR                          -       no colour on the console
 
    THREADING
@@ -69,13 +74,15 @@
      Everything else: any thread. A span is owned by one thread at a time (set attributes
      and end it from one thread, or hand it over with your own synchronisation). The current
      span is per thread. Exporter callbacks run on the exporter's thread (batch) or the
-     caller's (simple); they must not call obs_ functions.
+     caller's (simple); they must not call obs_ functions. A span lives until obs_shutdown:
+     after it, span calls do nothing; a span from before a later obs_init must not be used.
 
    HOT PATH
      Starting, decorating and ending a span, and logging, take no global lock, allocate
      nothing once warmed up, and never wait for the network: a full queue drops the item and
-     counts it (obs_stats). A NULL span is a valid no-op span. Every call before obs_init or
-     after obs_shutdown is a cheap no-op.
+     counts it (obs_get_stats). Queues hold max_queue_size rounded up to a power of two.
+     A NULL span is a valid no-op span. Every call before obs_init or after obs_shutdown is a
+     cheap no-op.
 
    NON-GOALS
      No TLS code of its own (`curl` does it), no gRPC, no metrics yet.

@@ -242,8 +242,9 @@ function duplicateKeys(text, E) {   // JSON.parse keeps the last of two equal ke
   }
 }
 function readRequests(file, E) {    // [{line, value, text}] from one request or JSON Lines
-  const text = new TextDecoder('utf-8', { fatal: true }).decode(fs.readFileSync(file === '-' ? 0 : file));
-  let whole;
+  const data = fs.readFileSync(file === '-' ? 0 : file);
+  let text, whole;
+  try { text = UTF8.decode(data); } catch { throw new Error('not valid UTF-8'); }
   try { return [{ line: 1, text, value: JSON.parse(text) }]; } catch (e) { whole = e; }
   const out = [], lines = text.split('\n'), first = lines.findIndex((t) => t.trim());
   try { JSON.parse(lines[first]); } catch {       // not JSON Lines either: one broken document
@@ -325,8 +326,7 @@ opt.pb.forEach((bin, i) => {
     Object.assign(tally, { requests: 1 }, isObj(req.value) ? count(req.value) : {});
     checkRequest(req, (p, m) => E(req.line, p, `${opt.json[i]}: ${m}`));
     let msg;
-    try { msg = C.decode(buf); } catch (x) { return E(1, '$', `protobuf decode failed: ${x.message}`); }
-    wireCheck(S, buf, '$', (p, m) => E(1, p, m));
+    try { wireCheck(S, buf, '$', (p, m) => E(1, p, m)); msg = C.decode(buf); } catch (x) { return E(1, '$', `protobuf decode failed: ${x.message}`); }
     if (isObj(req.value)) diff(S, norm(S, req.value), norm(S, fromPb(C, msg)), '$', (p, m) => E(1, p, m), 'the JSON', 'the protobuf');
   });
 });

@@ -8,7 +8,11 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "interop: skipped (node not found)" >&2
   exit 0
 fi
-if [ ! -f "$here/node_modules/.package-lock.json" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund --silent) >&2 || { echo "interop: npm ci failed" >&2; exit 2; }
+ready() { [ -f "$here/node_modules/.package-lock.json" ] && ! [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; }
+if ! ready; then                    # first run: install the pinned packages (one install at a time)
+  (
+    if command -v flock >/dev/null 2>&1; then flock -w 600 9 || exit 1; fi
+    ready || (cd "$here" && npm ci --no-audit --no-fund --silent)
+  ) 9>"${TMPDIR:-/tmp}/obs-interop-npm.lock" >&2 || { echo "interop: npm ci failed (try: cd $here && npm ci)" >&2; exit 2; }
 fi
 exec node "$here/check.js" "$@"

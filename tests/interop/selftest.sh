@@ -57,21 +57,28 @@ mutate duplicate-key     $T 's|"name":"db"|"name":"db","name":"db2"|' 'duplicate
 mutate duplicate-attr    $T 's|"key":"ratio"|"key":"http.route"|' 'attributes[2].key: duplicate key "http.route"'
 mutate end-before-start  $T 's|"endTimeUnixNano":"1700000000002000000"|"endTimeUnixNano":"1600000000000000000"|' 'before startTimeUnixNano'
 mutate not-json          $T '$ s|}$||' 'not JSON'
+mutate not-utf8          $T 's|"GET /cart"|"GET \xffcart"|' 'not valid UTF-8'
 mutate log-severity-text $L 's|"severityNumber":9|"severityNumber":"SEVERITY_NUMBER_INFO"|' 'enum as a string "SEVERITY_NUMBER_INFO": OTLP/JSON wants the integer 9'
 mutate log-span-no-trace $L 's|"traceId":"5b8efff798038103d269b633813fc60c",|"traceId":"",|' 'traceId: required when spanId is set'
 mutate log-untyped-body  $L 's|"body":{"stringValue":"disk full"}|"body":"disk full"|' 'body: expected an object (AnyValue)'
 mutate log-snake-case    $L 's|"observedTimeUnixNano"|"observed_time_unix_nano"|' 'OTLP/JSON spells it "observedTimeUnixNano"'
 
 # protobuf mode: the reference encoding of a fixture matches it; changed copies do not
+cp "$here/fixtures/$T" "$tmp/one.$T"; head -n 1 "$here/fixtures/$L" > "$tmp/one.$L"   # one request each
 for f in $T $L; do
-  head -n 1 "$here/fixtures/$f" > "$tmp/one.$f"; [ $f = $T ] && cp "$here/fixtures/$f" "$tmp/one.$f"
   node "$here/check.js" --to-protobuf "$tmp/one.$f" > "$tmp/$f.bin"
   expect_ok --protobuf "$tmp/$f.bin" --json "$tmp/one.$f"
 done
 sed 's|"GET /cart"|"GET /basket"|' "$here/fixtures/$T" > "$tmp/renamed.json"
 expect_error pb-differs '.name: "GET /basket" in the JSON, "GET /cart" in the protobuf' --protobuf "$tmp/$T.bin" --json "$tmp/renamed.json"
 { cat "$tmp/$T.bin"; printf '\230\006\001'; } > "$tmp/extra.bin"          # field 99, varint 1
-expect_error pb-unknown-field 'not explained by the schema' --protobuf "$tmp/extra.bin" --json "$tmp/one.$T"
+expect_error pb-unknown-field 'unknown field number 99 (wire type 0)' --protobuf "$tmp/extra.bin" --json "$tmp/one.$T"
+edit() { node -e 'const fs = require("fs"), b = fs.readFileSync(process.argv[1]); fs.writeFileSync(process.argv[2], ('"$1"')(b))' "$tmp/$T.bin" "$tmp/$2"; }
+edit 'b => { const i = b.indexOf("GET /cart"); b[i + 4] = 0xff; return b; }' badutf8.bin
+expect_error pb-bad-utf8 'spans[0].name: string is not valid UTF-8' --protobuf "$tmp/badutf8.bin" --json "$tmp/one.$T"
+edit 'b => { let n = 0, s = 0, i = 1; do n |= (b[i] & 127) << s, s += 7; while (b[i++] & 128);
+  return Buffer.concat([b.subarray(0, 1), Buffer.from([n & 127 | 128, n >> 7 & 127 | 128, n >> 14 & 127 | 128, 128, 0]), b.subarray(i)]); }' padded.bin
+expect_ok --protobuf "$tmp/padded.bin" --json "$tmp/one.$T"                # 5-byte length prefix: valid
 head -c 100 "$tmp/$T.bin" > "$tmp/short.bin"
 expect_error pb-truncated 'protobuf decode failed' --protobuf "$tmp/short.bin" --json "$tmp/one.$T"
 
