@@ -1958,7 +1958,7 @@ static inline char *obs__arena_take(obs__arena *a, size_t n, size_t pad) {
 static char *obs__arena_alloc(obs__arena *a, size_t n) {
     return obs__arena_take(a, n, (size_t)(-(uintptr_t)a->cur & 7));
 }
-static const char *obs__arena_str(obs__arena *a, const char *s, size_t n) {
+static inline const char *obs__arena_str(obs__arena *a, const char *s, size_t n) {
     char *p = obs__arena_take(a, n + 1, 0);
     if (!p) return NULL;
     memcpy(p, s, n);
@@ -2334,10 +2334,12 @@ static void obs__count_attr_drops(uint32_t n) {
     }
 }
 
+/* Sets an attribute on a span the caller checked (obs__span_ok). */
+static void obs__span_put(obs_span *s, const obs_attr *a) {
+    if (!obs__attrs_set(&s->attrs, 0, &s->arena, obs__g.limits.attrs, a)) obs__count_attr_drops(1);
+}
 static void obs__span_set(obs_span *s, const obs_attr *a) {
-    if (obs__span_ok(s) && !obs__attrs_set(&s->attrs, 0, &s->arena, obs__g.limits.attrs, a)) {
-        obs__count_attr_drops(1);
-    }
+    if (obs__span_ok(s)) obs__span_put(s, a);
 }
 
 /* Copies attributes into list l as one event's or link's own; returns how many it kept. */
@@ -2515,19 +2517,25 @@ OBSDEF void obs_span_set_str(obs_span *s, const char *key, const char *value) {
     obs_attr a;
     if (!obs__span_ok(s) || !value) return;
     a = obs_attr_str(key, value);
-    obs__span_set(s, &a);
+    obs__span_put(s, &a);
 }
 OBSDEF void obs_span_set_int(obs_span *s, const char *key, int64_t value) {
-    obs_attr a = obs_attr_int(key, value);
-    obs__span_set(s, &a);
+    obs_attr a;
+    if (!obs__span_ok(s)) return;
+    a = obs_attr_int(key, value);
+    obs__span_put(s, &a);
 }
 OBSDEF void obs_span_set_double(obs_span *s, const char *key, double value) {
-    obs_attr a = obs_attr_double(key, value);
-    obs__span_set(s, &a);
+    obs_attr a;
+    if (!obs__span_ok(s)) return;
+    a = obs_attr_double(key, value);
+    obs__span_put(s, &a);
 }
 OBSDEF void obs_span_set_bool(obs_span *s, const char *key, int value) {
-    obs_attr a = obs_attr_bool(key, value);
-    obs__span_set(s, &a);
+    obs_attr a;
+    if (!obs__span_ok(s)) return;
+    a = obs_attr_bool(key, value);
+    obs__span_put(s, &a);
 }
 static void obs__span_set_array(obs_span *s, const char *key, obs_attr_type type,
                                 const void *v, size_t n) {
