@@ -1571,7 +1571,7 @@ typedef struct obs__state {
     int clk_busy;            /* atomic: one thread re-measures at a time */
     uint64_t clk_stale;      /* ticks after which the next reader re-measures (~0.25 s) */
     uint64_t cal_tsc;        /* the first reading: the scale is measured from here */
-    int64_t cal_ns;
+    int64_t cal_ns;          /* ... and the monotonic time then */
     uint64_t seed;
     obs__limits limits;
     obs__sampler sampler;
@@ -1732,13 +1732,33 @@ static int obs__tsc_trusted(void) {
     return n >= 3 && strncmp(src, "tsc", 3) == 0;
 }
 /* Re-measures the TSC's rate over everything since obs_init, and rebases on now. */
-static void obs__tsc_resync(int64_t ns) {
-    uint64_t tsc = __rdtsc(), ticks = tsc - obs__g.cal_tsc, mult = obs__g.clk_mult;
+/* A TSC reading and the monotonic time at one moment: of a few tries, the pair whose two TSC
+   reads lie closest together, so a preemption between the reads cannot skew the scale. */
+static void obs__tsc_pair(uint64_t *tsc, int64_t *mono) {
+    uint64_t best = UINT64_MAX;
+    int i;
+    for (i = 0; i < 5; i++) {
+        uint64_t a = __rdtsc();
+        int64_t m = obs__mono_ns();
+        uint64_t b = __rdtsc();
+        if (b - a < best) {
+            best = b - a;
+            *tsc = a + (b - a) / 2;
+            *mono = m;
+        }
+    }
+}
+/* Re-measures the TSC's rate over everything since obs_init, and rebases on now. */
+static void obs__tsc_resync(void) {
+    uint64_t tsc, ticks, mult = obs__g.clk_mult;
+    int64_t mono;
     uint32_t q = obs__g.clk_seq;
-    if (ticks > 1000000) mult = (uint64_t)((((obs__u128)(uint64_t)(ns - obs__g.cal_ns)) << 32) / ticks);
+    obs__tsc_pair(&tsc, &mono);
+    ticks = tsc - obs__g.cal_tsc;
+    if (ticks > 1000000) mult = (uint64_t)((((obs__u128)(uint64_t)(mono - obs__g.cal_ns)) << 32) / ticks);
     OBS__STORE_RELAXED(&obs__g.clk_seq, q + 1);
     OBS__STORE(&obs__g.clk_tsc0, tsc);
-    OBS__STORE(&obs__g.clk_ns0, ns);
+    OBS__STORE(&obs__g.clk_ns0, mono + obs__g.clock_offset);
     OBS__STORE(&obs__g.clk_mult, mult);
     OBS__STORE(&obs__g.clk_seq, q + 2);
     /* ~0.25 s in ticks: ticks per ns is 2^32 / mult */
@@ -1747,11 +1767,11 @@ static void obs__tsc_resync(int64_t ns) {
 static void obs__tsc_init(void) {
     int64_t t0;
     if (!obs__tsc_trusted()) return;
-    obs__g.cal_tsc = __rdtsc();
-    obs__g.cal_ns = t0 = obs__mono_ns() + obs__g.clock_offset;
-    while (obs__mono_ns() + obs__g.clock_offset - t0 < 1000000) { /* 1 ms: a first scale */
+    obs__tsc_pair(&obs__g.cal_tsc, &obs__g.cal_ns); /* cal_ns: monotonic, not wall */
+    t0 = obs__g.cal_ns;
+    while (obs__mono_ns() - t0 < 1000000) { /* 1 ms: a first scale, refined as time passes */
     }
-    obs__tsc_resync(obs__mono_ns() + obs__g.clock_offset);
+    obs__tsc_resync();
     obs__g.use_tsc = 1;
 }
 #endif
@@ -1768,11 +1788,18 @@ static void obs__clock_resync_try(void) {
 /* Follows the wall clock again (NTP, settimeofday) and re-measures the TSC. Called by one
    thread at a time: obs_init, then through obs__clock_resync_try. */
 static void obs__clock_resync(void) {
-    int64_t mono = obs__mono_ns(), wall = obs__realtime_ns();
-    int64_t mono2 = obs__mono_ns();
-    OBS__STORE_RELAXED(&obs__g.clock_offset, wall - (mono + (mono2 - mono) / 2));
+    int64_t best = INT64_MAX, offset = 0;
+    int i;
+    for (i = 0; i < 5; i++) { /* the closest bracket of a few: preemption-proof */
+        int64_t a = obs__mono_ns(), wall = obs__realtime_ns(), b = obs__mono_ns();
+        if (b - a < best) {
+            best = b - a;
+            offset = wall - (a + (b - a) / 2);
+        }
+    }
+    OBS__STORE_RELAXED(&obs__g.clock_offset, offset);
 #ifdef OBS__HAVE_TSC
-    if (obs__g.use_tsc) obs__tsc_resync(mono2 + obs__g.clock_offset);
+    if (obs__g.use_tsc) obs__tsc_resync();
 #endif
 }
 
