@@ -9,7 +9,7 @@ obsj=$b/bench-obs.jsonl; jsj=$b/bench-js.jsonl
 OBS_BENCH_JSON=$obsj "./$b/bench" $quick || { echo "bench: the C benchmark failed"; exit 1; }
 
 # The peer exports end to end to the project's own receiver.
-"./$b/obs-receiver" --port 0 --quiet --exit-after-idle 120 > "$b/receiver.out" 2>&1 &
+"./$b/obs-receiver" --port 0 --quiet --exit-after-idle 900 > "$b/receiver.out" 2>&1 &
 rpid=$!
 i=0; port=""
 while [ $i -lt 50 ] && [ -z "$port" ]; do
