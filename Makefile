@@ -11,7 +11,7 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 
-.PHONY: examples-strict all demo test test-asan test-tsan cxx examples check-toc check-disable check-readme bench bench-smoke interop clean
+.PHONY: demo-distributed examples-strict all demo test test-asan test-tsan cxx examples check-toc check-disable check-readme bench bench-smoke interop clean
 
 all: examples
 
@@ -31,6 +31,15 @@ examples: $(addprefix $(B)/,$(EXAMPLES))
 # The main job: the course example with the console exporter; no server, no setup.
 demo: $(B)/hello
 	./$(B)/hello
+
+# Two processes, one trace: the back end (stops after one request) and the front end calling it.
+demo-distributed: $(B)/backend $(B)/frontend
+	@./$(B)/backend $${BACKEND_PORT:-4567} 1 & pid=$$!; \
+	./$(B)/frontend http://127.0.0.1:$${BACKEND_PORT:-4567}/api/activities/home; st=$$?; \
+	[ $$st -eq 0 ] || kill $$pid 2>/dev/null; wait $$pid; exit $$st
+
+# The end-to-end test runs the example programs next to it.
+$(B)/test_distributed: | $(B)/backend $(B)/frontend
 
 $(B)/test_%: tests/test_%.c obs.h tests/test.h tests/receiver.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) $(TFLAGS) $< -o $@ $(LDLIBS)
@@ -85,13 +94,15 @@ check-toc: | $(B)
 
 # Every kind of payload obs.h writes, checked against the official OTLP protobuf schema
 # (OpenTelemetry JS packages, pinned in tests/interop; skipped with a message without node).
-interop: $(B)/emit_payloads $(B)/test_protobuf
+interop: $(B)/emit_payloads $(B)/test_protobuf $(B)/backend
 	./$(B)/emit_payloads $(B)/traces.jsonl $(B)/logs.jsonl
 	bash tests/interop/run.sh --kind traces $(B)/traces.jsonl
 	bash tests/interop/run.sh --kind logs $(B)/logs.jsonl
 	./$(B)/test_protobuf --emit $(B) > /dev/null
 	bash tests/interop/run.sh --protobuf $(B)/pb_traces.bin --json $(B)/pb_traces.json
 	bash tests/interop/run.sh --protobuf $(B)/pb_logs.bin --json $(B)/pb_logs.json
+	@if command -v node >/dev/null 2>&1; then node tests/interop/js-client.js $(B)/backend; \
+	else echo "interop: js-client skipped (node not found)"; fi
 
 $(B)/emit_payloads: tests/emit_payloads.c obs.h tests/receiver.h | $(B)
 	$(CC) $(STD) $(WARN) $(CFLAGS) $< -o $@ $(LDLIBS)

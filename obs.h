@@ -8,11 +8,11 @@
      https:// endpoints.
 
    CONTENTS (each marker is a grep-able section; `make check-toc` keeps this list honest)
-     >>decl:config >>decl:types >>decl:setup >>decl:span >>decl:log >>decl:exporter
+     >>decl:config >>decl:types >>decl:setup >>decl:span >>decl:log >>decl:exporter >>decl:http
      >>impl:platform >>impl:buf >>impl:propagation >>impl:state >>impl:json >>impl:attr
-     >>impl:context >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor
-     >>impl:otlp >>impl:protobuf >>impl:console >>impl:insight >>impl:transport >>impl:exporter >>impl:env
-     >>impl:crash >>impl:setup
+     >>impl:context >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor >>impl:otlp
+     >>impl:protobuf >>impl:console >>impl:insight >>impl:transport >>impl:exporter >>impl:xray
+     >>impl:http_spans >>impl:env >>impl:crash >>impl:setup
 
    QUICK START (the same code as README.md's)
      obs_init(NULL);                                  // configure from OTEL_* variables
@@ -40,12 +40,16 @@
      OTEL_SERVICE_NAME                 -       else service.name from the next, else
                                                unknown_service:<executable>
      OTEL_RESOURCE_ATTRIBUTES          -       k=v,k2=v2 (percent-decoded)
-     OTEL_TRACES_EXPORTER              otlp    comma list of otlp, console, summary, chrome, none
+     OTEL_TRACES_EXPORTER              otlp    comma list of otlp, console, summary, chrome, xray,
+                                               none
      OTEL_LOGS_EXPORTER                otlp    comma list of otlp, console, none
      OTEL_TRACES_SAMPLER               parentbased_always_on  (+ always_on, always_off,
                                                traceidratio, parentbased_always_off,
-                                               parentbased_traceidratio)
-     OTEL_TRACES_SAMPLER_ARG           1.0     ratio for the ratio samplers
+                                               parentbased_traceidratio, xray,
+                                               parentbased_xray)
+     OTEL_TRACES_SAMPLER_ARG           1.0     ratio for the ratio samplers; X-Ray rule
+                                               "reservoir=N,rate=R": N traces a second,
+                                               then R of the rest (reservoir=1,rate=0.05)
      OTEL_BSP_SCHEDULE_DELAY           5000    ms between batch exports
      OTEL_BSP_EXPORT_TIMEOUT           30000   ms for one export
      OTEL_BSP_MAX_QUEUE_SIZE           2048    spans queued; more are dropped (counted)
@@ -61,6 +65,7 @@
      OTEL_EXPORTER_OTLP_TIMEOUT (and _TRACES_ / _LOGS_)      10000 ms per export, retries in
      OTEL_EXPORTER_OTLP_PROTOCOL       http/protobuf, or http/json (and _TRACES_ / _LOGS_); grpc:
                                        a diagnostic, then http/protobuf
+     AWS_XRAY_DAEMON_ADDRESS           127.0.0.1:2000  X-Ray exporter: the daemon (UDP)
      OTEL_LOG_LEVEL                    info    obs.h's own diagnostics on stderr
      OBS_LOG_LEVEL                     info    minimum level of obs_log / OBS_INFO ...
      OBS_CONSOLE                       tree    console exporter style: tree or line
@@ -154,7 +159,9 @@ typedef enum obs_sampler_kind {
     OBS_SAMPLER_TRACEIDRATIO,
     OBS_SAMPLER_PARENTBASED_ALWAYS_ON,
     OBS_SAMPLER_PARENTBASED_ALWAYS_OFF,
-    OBS_SAMPLER_PARENTBASED_TRACEIDRATIO
+    OBS_SAMPLER_PARENTBASED_TRACEIDRATIO,
+    OBS_SAMPLER_XRAY,             /* the X-Ray rule at each entry (roots, remote parents) */
+    OBS_SAMPLER_PARENTBASED_XRAY  /* the parent's decision, else the X-Ray rule */
 } obs_sampler_kind;
 
 typedef struct obs_exporter obs_exporter;
@@ -178,7 +185,10 @@ typedef struct obs_config {
     const char *otlp_protocol;     /* "http/protobuf" (default) or "http/json" */
     int otlp_timeout_ms;           /* default 10000 */
     obs_sampler_kind sampler;
-    double sampler_ratio;          /* 0 with a ratio sampler: OTEL_TRACES_SAMPLER_ARG, 1.0 */
+    double sampler_ratio;          /* 0 with a ratio sampler: OTEL_TRACES_SAMPLER_ARG, 1.0;
+                                      X-Ray samplers: the fixed rate (<0: none) */
+    int sampler_reservoir;         /* X-Ray samplers: traces a second before the rate;
+                                      0: OTEL_TRACES_SAMPLER_ARG, else 1; <0: none */
     obs_batch_config spans;        /* OTEL_BSP_* */
     obs_batch_config logs;         /* OTEL_BLRP_* */
     int attribute_value_length_limit; /* bytes; default none */
@@ -644,6 +654,90 @@ OBSDEF int64_t obs_summary_quantile(obs_exporter *e, const char *name, double q)
    (reported on stderr). */
 OBSDEF obs_exporter *obs_trace_file_exporter_new(const char *path);
 
+// >>decl:http -- HTTP server and client spans, the X-Ray daemon exporter
+
+/* An incoming HTTP request, as obs_http_server_start reads it. Every field may be NULL. */
+typedef struct obs_http_server_req {
+    const char *method;         /* "GET" (NULL: GET) */
+    const char *target;         /* the request target: "/path?query" (or an absolute URL) */
+    const char *route;          /* the matched route template ("/api/users/:id"); NULL: none
+                                   (unknown path: the span is named by the method alone) */
+    const char *scheme;         /* "http" (NULL) or "https" */
+    const char *host;           /* Host header: "name[:port]" -> server.address/.port */
+    const char *client_address; /* the peer's address -> client.address */
+    const char *user_agent;     /* User-Agent header -> user_agent.original */
+    const char *traceparent;    /* request headers carrying the remote parent */
+    const char *tracestate;
+    const char *xray_header;    /* X-Amzn-Trace-Id: used when traceparent is absent or invalid */
+} obs_http_server_req;
+
+/* Header values to send with an outgoing request ("" = do not send that header). */
+typedef struct obs_http_headers {
+    char traceparent[56]; /* "traceparent" */
+    char tracestate[513]; /* "tracestate" */
+    char xray[80];        /* "X-Amzn-Trace-Id" */
+} obs_http_headers;
+
+/* Counts of one X-Ray exporter since it was made. */
+typedef struct obs_xray_stats {
+    uint64_t segments_sent;    /* datagrams handed to the kernel (UDP: no delivery receipt) */
+    uint64_t segments_trimmed; /* sent without metadata, annotations or stacks: too big */
+    uint64_t segments_dropped; /* sendto failed */
+} obs_xray_stats;
+
+/* Starts the SERVER span of an incoming request and makes it current. Name: "METHOD route"
+   ("METHOD" without a route, so unknown paths cannot multiply span names). Parent: the remote
+   one in req->traceparent (else req->xray_header), else none: a new trace, never the
+   thread's current span. Sets http.request.method, url.path, url.query, url.scheme,
+   http.route, server.address, server.port, client.address, user_agent.original before
+   sampling; the parent-based samplers follow the caller's flag (-00: a non-recording span).
+   req: read during the call only; NULL: GET /. Returns NULL before obs_init.
+   Thread safety: any thread. */
+OBSDEF obs_span *obs_http_server_start(obs_tracer *t, const obs_http_server_req *req);
+
+/* Ends a server span: http.response.status_code (when > 0), http.response.body.size (when
+   >= 0); 5xx also sets error.type and status ERROR. With req (the same request; may be
+   NULL), first emits the access-log record of the course's after_request, joined to s even
+   when s does not record: "<client> <METHOD> <scheme> <target> <status>" at INFO (ERROR for
+   5xx) with the HTTP attributes. s may be NULL (the record is still written).
+   Thread safety: the thread that owns s. */
+OBSDEF void obs_http_server_end(obs_span *s, const obs_http_server_req *req, int status_code,
+                                int64_t response_bytes);
+
+/* Starts a CLIENT span for a request to url ("http://host[:port]/path"), a child of the
+   current span, made current; sets http.request.method, url.full (credentials redacted),
+   server.address, server.port. Writes the header values to send into *out (may be NULL).
+   Returns NULL before obs_init (then *out is all ""). Thread safety: any thread. */
+OBSDEF obs_span *obs_http_client_start(obs_tracer *t, const char *method, const char *url,
+                                       obs_http_headers *out);
+
+/* Ends a client span: status_code > 0 sets http.response.status_code (>= 400: error.type and
+   status ERROR); 0 or less means no response (status ERROR, error.type _OTHER). s may be
+   NULL. Thread safety: the thread that owns s. */
+OBSDEF void obs_http_client_end(obs_span *s, int status_code);
+
+/* Writes the header values carrying s's context into *out: traceparent, tracestate (when
+   not empty) and X-Amzn-Trace-Id; all "" when s is NULL. Thread safety: any thread. */
+OBSDEF void obs_http_inject(const obs_span *s, obs_http_headers *out);
+
+/* An X-Ray exporter: one UDP datagram per finished span, to the X-Ray daemon at
+   daemon_address ("host:port", or the SDKs' "tcp:h:p udp:h:p"; NULL: AWS_XRAY_DAEMON_ADDRESS,
+   else 127.0.0.1:2000). SERVER and CONSUMER spans, roots and spans with a remote parent are
+   segments (parent_id: the remote parent), the others independent subsegments (CLIENT:
+   namespace remote). Scalar attributes become annotations (keys reduced to [A-Za-z0-9_]),
+   the rest metadata "default"; the http block, error (4xx), throttle (429), fault (5xx or
+   status ERROR) and cause (exception events) come from the span. A document over 64 KB is
+   trimmed (metadata, then annotations and stacks, then long strings) and counted. Never
+   blocks on the network. Give it to obs_config.span_exporters (or set
+   OTEL_TRACES_EXPORTER=xray): obs_shutdown frees it. While one is in the pipeline, new trace
+   ids start with the Unix time, as the X-Ray service requires. Returns NULL when the
+   address does not parse or resolve. Thread safety: any thread. */
+OBSDEF obs_exporter *obs_xray_exporter_new(const char *daemon_address);
+
+/* The counts of an X-Ray exporter; all zero for NULL or another kind of exporter.
+   Thread safety: any thread, until obs_shutdown frees the exporter. */
+OBSDEF obs_xray_stats obs_xray_exporter_stats(obs_exporter *e);
+
 #ifdef OBS_DISABLE
 /* Every function is an empty inline stub (OBSDEF is `static inline` here): calls compile to
    nothing; the log macros do not even evaluate their arguments. `make check-disable` keeps
@@ -710,6 +804,13 @@ OBSDEF void obs_summary_print(obs_exporter *e, void *file) {}
 OBSDEF int obs_summary_get(obs_exporter *e, const char *name, obs_summary_stats *out) { return 0; }
 OBSDEF int64_t obs_summary_quantile(obs_exporter *e, const char *name, double q) { return -1; }
 OBSDEF obs_exporter *obs_trace_file_exporter_new(const char *path) { return 0; }
+OBSDEF obs_span *obs_http_server_start(obs_tracer *t, const obs_http_server_req *req) { return 0; }
+OBSDEF void obs_http_server_end(obs_span *s, const obs_http_server_req *req, int status_code, int64_t response_bytes) {}
+OBSDEF obs_span *obs_http_client_start(obs_tracer *t, const char *method, const char *url, obs_http_headers *out) { if (out) out->traceparent[0] = out->tracestate[0] = out->xray[0] = 0; return 0; }
+OBSDEF void obs_http_client_end(obs_span *s, int status_code) {}
+OBSDEF void obs_http_inject(const obs_span *s, obs_http_headers *out) { if (out) out->traceparent[0] = out->tracestate[0] = out->xray[0] = 0; }
+OBSDEF obs_exporter *obs_xray_exporter_new(const char *daemon_address) { return 0; }
+OBSDEF obs_xray_stats obs_xray_exporter_stats(obs_exporter *e) { obs_xray_stats st; memset(&st, 0, sizeof st); return st; }
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -1543,9 +1644,21 @@ struct obs_tracer {
     struct obs_tracer *next;
 };
 
+/* The X-Ray sampling rule: ReservoirSize traces a second are sampled first, then FixedRate
+   of the rest. One 64-bit word holds the current second and the traces it took, so a
+   decision is one CAS on the span-start path: no lock. */
+#define OBS__XRAY_COUNT_BITS 24 /* low bits of `window`: traces taken this second */
+#define OBS__XRAY_RESERVOIR_MAX 1000000u
+typedef struct obs__xray_sampler {
+    uint32_t reservoir; /* ReservoirSize: traces a second sampled first */
+    uint64_t threshold; /* FixedRate of the rest: sampled when the trace id's low 56 bits >= this */
+    uint64_t window;    /* atomic: (second << 24) | traces the reservoir gave this second */
+} obs__xray_sampler;
+
 typedef struct obs__sampler {
     obs_sampler_kind kind;
     uint64_t threshold; /* ratio samplers: sample when the trace id's low 56 bits >= this */
+    obs__xray_sampler xray; /* OBS_SAMPLER_XRAY, OBS_SAMPLER_PARENTBASED_XRAY */
 } obs__sampler;
 
 typedef struct obs__limits {
@@ -1575,6 +1688,7 @@ typedef struct obs__state {
     uint64_t seed;
     obs__limits limits;
     obs__sampler sampler;
+    int xray_ids; /* an X-Ray exporter exports spans: trace ids start with the time */
     obs__pool pools[2];
     obs__proc *procs[2][OBS__MAX_PROCS];
     int nprocs[2];
@@ -2157,10 +2271,141 @@ static int obs__ratio_sample(const obs__sampler *sm, const uint8_t *trace_id) {
     for (i = 9; i < 16; i++) r = (r << 8) | trace_id[i];
     return r >= sm->threshold;
 }
-/* has_parent/parent_sampled describe the parent context (local or remote). */
-static int obs__sample(const obs__sampler *sm, int has_parent, int parent_sampled,
+/* The rule for one trace at time now_ns (Unix ns). The reservoir resets when the second
+   changes (either way: a clock stepped back does not starve it); the fixed rate reads the
+   trace id's right-most 56 bits, like traceidratio, so services agree on it. */
+static int obs__xray_sample(obs__xray_sampler *x, int64_t now_ns, const uint8_t *trace_id) {
+    uint64_t sec = (uint64_t)(now_ns < 0 ? 0 : now_ns / 1000000000), r = 0;
+    uint64_t mask = ((uint64_t)1 << OBS__XRAY_COUNT_BITS) - 1;
+    int i;
+    if (x->reservoir) {
+        uint64_t w = OBS__LOAD_RELAXED(&x->window), next;
+        for (;;) {
+            if ((w >> OBS__XRAY_COUNT_BITS) != sec) next = (sec << OBS__XRAY_COUNT_BITS) | 1;
+            else if ((w & mask) < x->reservoir) next = w + 1;
+            else break; /* this second's reservoir is spent */
+            if (OBS__CAS(&x->window, &w, next)) return 1;
+        }
+    }
+    for (i = 9; i < 16; i++) r = (r << 8) | trace_id[i];
+    return r >= x->threshold;
+}
+
+/* Case-insensitive: is k[0..kn) the lowercase word w? */
+static int obs__xray_word(const char *k, size_t kn, const char *w) {
+    size_t i;
+    if (kn != strlen(w)) return 0;
+    for (i = 0; i < kn; i++) {
+        char c = k[i] >= 'A' && k[i] <= 'Z' ? (char)(k[i] + 32) : k[i];
+        if (c != w[i]) return 0;
+    }
+    return 1;
+}
+/* A decimal number in s[0..n), spaces and tabs around it allowed. 1 ok. */
+static int obs__xray_number(const char *s, size_t n, double *out) {
+    char num[64], *end;
+    while (n && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+    if (n == 0 || n >= sizeof num) return 0;
+    memcpy(num, s, n);
+    num[n] = 0;
+    *out = strtod(num, &end);
+    return end == num + n && *out == *out;
+}
+
+/* Parses the X-Ray sampler argument: "reservoir=N,rate=R" (either may be left out, any
+   order, keys in any case, spaces allowed) or a bare rate "R". N: a whole number of traces a
+   second, 0..1000000; R: 0..1. Returns 1 and updates only what it names; 0 (nothing
+   changed) when malformed. */
+static int obs__xray_rule_parse(const char *arg, uint32_t *reservoir, double *rate) {
+    uint32_t res = *reservoir;
+    double rt = *rate, v;
+    const char *p = arg;
+    if (!arg) return 0;
+    if (!strchr(arg, '=')) {
+        if (!obs__xray_number(arg, strlen(arg), &v) || !(v >= 0.0 && v <= 1.0)) return 0;
+        *rate = v;
+        return 1;
+    }
+    for (;;) {
+        size_t len = strcspn(p, ","), kn;
+        const char *eq = (const char *)memchr(p, '=', len), *k = p;
+        if (!eq) {
+            if (strspn(p, " \t") < len) return 0; /* blank members are allowed */
+        } else {
+            kn = (size_t)(eq - p);
+            while (kn && (*k == ' ' || *k == '\t')) k++, kn--;
+            while (kn && (k[kn - 1] == ' ' || k[kn - 1] == '\t')) kn--;
+            if (!obs__xray_number(eq + 1, len - (size_t)(eq - p) - 1, &v)) return 0;
+            if (obs__xray_word(k, kn, "rate") && v >= 0.0 && v <= 1.0) {
+                rt = v;
+            } else if (obs__xray_word(k, kn, "reservoir") && v >= 0.0 &&
+                       v <= (double)OBS__XRAY_RESERVOIR_MAX && v == (double)(uint32_t)v) {
+                res = (uint32_t)v;
+            } else {
+                return 0;
+            }
+        }
+        if (!p[len]) break;
+        p += len + 1;
+    }
+    *reservoir = res;
+    *rate = rt;
+    return 1;
+}
+
+/* Configures the rule: the X-Ray default (1 a second, then 5%), then arg (the value of
+   OTEL_TRACES_SAMPLER_ARG, may be NULL), then the obs_config fields (0: not set; a negative
+   value means 0). */
+static void obs__xray_sampler_setup(obs__xray_sampler *x, int cfg_reservoir, double cfg_rate,
+                                    const char *arg) {
+    uint32_t res = 1;
+    double rate = 0.05;
+    if (arg && !obs__xray_rule_parse(arg, &res, &rate)) {
+        obs__diag(2, "OTEL_TRACES_SAMPLER_ARG=\"%.64s\" is not reservoir=N,rate=R for the X-Ray "
+                     "sampler; using reservoir=1,rate=0.05", arg);
+        res = 1;
+        rate = 0.05;
+    }
+    if (cfg_reservoir)
+        res = cfg_reservoir < 0
+            ? 0
+            : (uint32_t)OBS__MIN((uint32_t)cfg_reservoir, OBS__XRAY_RESERVOIR_MAX);
+    if (cfg_rate != 0.0) rate = cfg_rate < 0 ? 0.0 : cfg_rate > 1 ? 1.0 : cfg_rate;
+    x->reservoir = res;
+    x->threshold = obs__ratio_threshold(rate);
+    OBS__STORE(&x->window, (uint64_t)0);
+}
+
+/* OTEL_TRACES_SAMPLER=parentbased_xray (parent_based 1; the X-Ray SDKs' behaviour): a span
+   with a parent follows the parent's decision; roots, and X-Ray parents that left the
+   decision open (Sampled=?), get the rule. =xray (parent_based 0): the rule decides at every
+   entry into this process, roots and remote parents alike (callers' decisions are ignored);
+   spans with a local parent follow it, so a trace is never cut inside the process. */
+static int obs__xray_decide(obs__xray_sampler *x, int parent_based, int has_parent,
+                            int parent_remote, int parent_sampled, const uint8_t *trace_id) {
+    if (has_parent && (parent_based || !parent_remote)) return parent_sampled;
+    return obs__xray_sample(x, obs__now_ns(), trace_id);
+}
+/* X-Ray trace ids begin with the Unix time in seconds, and the X-Ray service refuses ids
+   that do not: obs_init turns this on for new traces when an X-Ray exporter is in the
+   pipeline. The other 12 bytes stay random (the right-most 7 too: W3C Level 2). */
+static void obs__xray_stamp_id(uint8_t *trace_id, int64_t now_ns) {
+    uint32_t sec = (uint32_t)(now_ns / 1000000000);
+    trace_id[0] = (uint8_t)(sec >> 24);
+    trace_id[1] = (uint8_t)(sec >> 16);
+    trace_id[2] = (uint8_t)(sec >> 8);
+    trace_id[3] = (uint8_t)sec;
+}
+/* has_parent/parent_sampled describe the parent context (local or remote); parent_remote:
+   it came from request headers. */
+static int obs__sample(obs__sampler *sm, int has_parent, int parent_remote, int parent_sampled,
                        const uint8_t *trace_id) {
     switch (sm->kind) {
+    case OBS_SAMPLER_XRAY:
+    case OBS_SAMPLER_PARENTBASED_XRAY:
+        return obs__xray_decide(&sm->xray, sm->kind == OBS_SAMPLER_PARENTBASED_XRAY, has_parent,
+                                parent_remote, parent_sampled, trace_id);
     case OBS_SAMPLER_ALWAYS_ON: return 1;
     case OBS_SAMPLER_ALWAYS_OFF: return 0;
     case OBS_SAMPLER_TRACEIDRATIO: return obs__ratio_sample(sm, trace_id);
@@ -2460,10 +2705,13 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
         return NULL;
     }
     if (par.has) memcpy(s->d.trace_id, par.ctx.trace_id, 16);
-    else obs__random_id(t, s->d.trace_id, 16);
+    else {
+        obs__random_id(t, s->d.trace_id, 16);
+        if (obs__g.xray_ids) obs__xray_stamp_id(s->d.trace_id, obs__now_ns());
+    }
     obs__random_id(t, s->d.span_id, 8);
-    sampled = obs__sample(&obs__g.sampler, par.has && !par.undecided, par.has && (par.ctx.flags & 1),
-                          s->d.trace_id);
+    sampled = obs__sample(&obs__g.sampler, par.has && !par.undecided, par.remote,
+                          par.has && (par.ctx.flags & 1), s->d.trace_id);
     s->d.trace_flags = (uint8_t)((par.has ? par.ctx.flags & ~1 : 0) | (sampled ? 1 : 0));
     s->d.has_parent = (uint8_t)par.has;
     s->d.parent_is_remote = (uint8_t)par.remote;
@@ -5953,6 +6201,811 @@ static obs_exporter *obs__otlp_new(int logs, int protobuf, const char *endpoint,
 }
 
 // ============================================================================
+// >>impl:xray -- the X-Ray daemon exporter: segment documents over UDP
+// ============================================================================
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netdb.h>
+#include <poll.h>
+#include <fcntl.h>
+#include <unistd.h>
+/* Decisions (AWS X-Ray developer guide, "Segment documents" and "Sending trace data"):
+   - One datagram per span: the header {"format": "json", "version": 1}, a newline, one
+     document. Spans arrive one by one as they end (children first), so children go as
+     independent subsegments ("type": "subsegment", parent_id, trace_id) rather than nested.
+   - A segment is a service's entry: SERVER and CONSUMER spans, roots, and spans whose parent
+     is remote (parent_id: the caller's span). Its name is the service (service.name), like
+     the X-Ray SDKs and the collector's awsxray exporter; the span name goes to metadata.
+   - A CLIENT subsegment is "namespace": "remote", named by server.address (X-Ray draws the
+     downstream node from it), else the span name.
+   - Names: at most 200 bytes; characters X-Ray does not allow become '_'.
+   - Times: epoch seconds with microseconds. trace_id: "1-" + the trace id's first 8 hex +
+     "-" + the other 24 (the X-Ray service wants the first 8 to be a recent Unix time).
+   - http: request {method, url, user_agent, client_ip}, response {status, content_length}
+     from the semantic-convention attributes (current names, then the older http.* and net.* ones);
+     those attributes do not repeat as annotations.
+   - error for 4xx, throttle (and error) for 429, fault for 5xx, and fault for status ERROR
+     without an HTTP error; cause.exceptions from `exception` events (type, message, stack
+     parsed from exception.stacktrace, at most 32 frames, the rest counted in "truncated"),
+     else from an ERROR status message.
+   - annotations: string, number and boolean attributes; keys reduced to [A-Za-z0-9_]; a key
+     that collides after that goes to metadata; strings cut at 1000 bytes (UTF-8 boundary).
+     metadata.default: arrays and collisions, original keys.
+   - Too big (over OBS__XRAY_MAX_DATAGRAM): again without metadata, then without annotations
+     and stacks, then with strings cut at 256 bytes (always fits); each counted as trimmed.
+   - The socket is non-blocking and unconnected (sendto): a daemon that is down costs
+     nothing, and a full socket buffer gets at most 20 ms before the datagram is dropped. */
+#define OBS__XRAY_MAX_DATAGRAM 65000 /* header + document; < 65507, IPv4's UDP payload limit */
+#define OBS__XRAY_HEADER "{\"format\": \"json\", \"version\": 1}\n"
+#define OBS__XRAY_NAME_MAX 200
+#define OBS__XRAY_ANNOTATION_MAX 1000
+#define OBS__XRAY_SHORT 256
+#define OBS__XRAY_STACK_MAX 32
+#define OBS__XRAY_EXCEPTIONS_MAX 16
+
+typedef struct obs__xray {
+    obs_exporter exp;
+    int fd;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    size_t max_datagram;
+    obs__buf out, tmp;
+    uint64_t sent, trimmed, dropped; /* atomic: read by obs_xray_exporter_stats */
+    int warned;
+} obs__xray;
+
+/* Attributes the http block uses; they are not repeated as annotations. */
+static const char *const obs__xray_http_keys[] = {
+    "http.request.method", "http.request.method_original", "http.method", "url.full", "http.url",
+    "url.scheme", "http.scheme", "url.path", "url.query", "http.target", "server.address",
+    "server.port", "net.host.name", "net.host.port", "net.peer.name", "net.peer.port",
+    "client.address", "http.client_ip", "user_agent.original", "http.user_agent",
+    "http.response.status_code", "http.status_code", "http.response.body.size",
+    "http.response_content_length"};
+
+static int obs__xray_is_http_key(const char *k) {
+    size_t i;
+    for (i = 0; i < sizeof obs__xray_http_keys / sizeof obs__xray_http_keys[0]; i++) {
+        if (strcmp(k, obs__xray_http_keys[i]) == 0) return 1;
+    }
+    return 0;
+}
+
+static const obs_attr *obs__xray_get(const obs_span_data *s, const char *k, const char *old) {
+    const obs_attr *a = obs_attr_find(s->attrs, s->n_attrs, k);
+    return a || !old ? a : obs_attr_find(s->attrs, s->n_attrs, old);
+}
+static const obs_attr *obs__xray_get_str(const obs_span_data *s, const char *k, const char *old) {
+    const obs_attr *a = obs__xray_get(s, k, old);
+    return a && a->type == OBS_ATTR_STRING ? a : NULL;
+}
+/* An integer attribute (or a decimal string); def when absent. */
+static int64_t obs__xray_get_int(const obs_span_data *s, const char *k, const char *old,
+                                 int64_t def) {
+    const obs_attr *a = obs__xray_get(s, k, old);
+    if (!a) return def;
+    if (a->type == OBS_ATTR_INT) return a->v.i;
+    if (a->type == OBS_ATTR_DOUBLE) return a->v.d >= 0 && a->v.d < 1e15 ? (int64_t)a->v.d : def;
+    if (a->type == OBS_ATTR_STRING && a->n && a->v.s[0] >= '0' && a->v.s[0] <= '9')
+        return strtoll(a->v.s, NULL, 10);
+    return def;
+}
+
+/* A JSON string of s[0..n) cut at cap bytes on a UTF-8 boundary. */
+static void obs__xray_str(obs__buf *b, const char *s, size_t n, size_t cap) {
+    obs__json_str(b, s, n > cap ? obs__utf8_cut(s, n, cap) : n);
+}
+/* Unix ns as seconds with six decimals. */
+static void obs__xray_time(obs__buf *b, int64_t ns) {
+    uint64_t u = (uint64_t)(ns < 0 ? 0 : ns), us = u / 1000 % 1000000;
+    char frac[6];
+    int i;
+    obs__buf_u64(b, u / 1000000000);
+    for (i = 5; i >= 0; i--, us /= 10) frac[i] = (char)('0' + us % 10);
+    obs__buf_putc(b, '.');
+    obs__buf_put(b, frac, 6);
+}
+
+/* A segment name: X-Ray allows Unicode letters and digits, whitespace and
+   _ . : / % & # = + \ - @ */
+static void obs__xray_name(obs__buf *b, const char *name) {
+    char tmp[OBS__XRAY_NAME_MAX + 1];
+    size_t n, i;
+    if (!name || !name[0]) name = "unknown";
+    n = obs__utf8_cut(name, strlen(name), OBS__XRAY_NAME_MAX);
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)name[i];
+        int ok = c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (c >= '0' && c <= '9') || (c && strchr(" _.:/%&#=+\\-@", (int)c) != NULL);
+        tmp[i] = ok ? (char)c : '_';
+    }
+    obs__json_str(b, tmp, n);
+}
+
+/* An annotation key: [A-Za-z0-9_] (X-Ray's filter expressions), at most 500. */
+static size_t obs__xray_akey(const char *k, char *out, size_t cap) {
+    size_t i;
+    for (i = 0; k[i] && i + 1 < cap && i < 500; i++) {
+        char c = k[i];
+        out[i] =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c : '_';
+    }
+    out[i] = 0;
+    return i;
+}
+
+/* The request URL: url.full, else scheme://server.address[:port]path[?query]. */
+static void obs__xray_url(obs__buf *u, const obs_span_data *s) {
+    const obs_attr *full = obs__xray_get_str(s, "url.full", "http.url");
+    const obs_attr *path = obs__xray_get_str(s, "url.path", NULL);
+    const obs_attr *target = obs__xray_get_str(s, "http.target", NULL);
+    const obs_attr *query, *scheme, *host;
+    int64_t port;
+    obs__buf_reset(u);
+    if (full) {
+        obs__buf_put(u, full->v.s, full->n);
+        return;
+    }
+    if (!path && !target) return;
+    scheme = obs__xray_get_str(s, "url.scheme", "http.scheme");
+    host = obs__xray_get_str(s, "server.address", "net.host.name");
+    port = obs__xray_get_int(s, "server.port", "net.host.port", 0);
+    if (host) {
+        obs__buf_puts(u, scheme ? scheme->v.s : "http");
+        obs__buf_puts(u, memchr(host->v.s, ':', host->n) ? "://[" : "://"); /* IPv6: [::1] */
+        obs__buf_put(u, host->v.s, host->n);
+        if (memchr(host->v.s, ':', host->n)) obs__buf_putc(u, ']');
+        if (port > 0 && !(port == 80 && (!scheme || strcmp(scheme->v.s, "http") == 0)) &&
+            !(port == 443 && scheme && strcmp(scheme->v.s, "https") == 0)) {
+            obs__buf_printf(u, ":%d", (int)port);
+        }
+    }
+    if (path) {
+        obs__buf_put(u, path->v.s, path->n);
+        if ((query = obs__xray_get_str(s, "url.query", NULL)) != NULL && query->n) {
+            obs__buf_putc(u, '?');
+            obs__buf_put(u, query->v.s, query->n);
+        }
+    } else {
+        obs__buf_put(u, target->v.s, target->n);
+    }
+}
+
+/* ,"http":{...} when the span has any of it. */
+static void obs__xray_http(obs__buf *b, obs__buf *tmp, const obs_span_data *s, size_t cap,
+                           int64_t status) {
+    const obs_attr *method = obs__xray_get_str(s, "http.request.method", "http.method");
+    const obs_attr *ua = obs__xray_get_str(s, "user_agent.original", "http.user_agent");
+    const obs_attr *ip = obs__xray_get_str(s, "client.address", "http.client_ip");
+    int64_t length =
+        obs__xray_get_int(s, "http.response.body.size", "http.response_content_length", -1);
+    int req, n = 0;
+    if (method && strcmp(method->v.s, "_OTHER") == 0) {
+        const obs_attr *orig = obs__xray_get_str(s, "http.request.method_original", NULL);
+        method = orig ? orig : method;
+    }
+    obs__xray_url(tmp, s);
+    req = method || ua || ip || tmp->len;
+    if (!req && status <= 0 && length < 0) return;
+    obs__buf_puts(b, ",\"http\":{");
+    if (req) {
+        obs__buf_puts(b, "\"request\":{");
+        if (method) {
+            obs__buf_puts(b, "\"method\":");
+            obs__xray_str(b, method->v.s, method->n, cap);
+            n++;
+        }
+        if (tmp->len) {
+            obs__buf_puts(b, n++ ? ",\"url\":" : "\"url\":");
+            obs__xray_str(b, tmp->p, tmp->len, cap);
+        }
+        if (ua) {
+            obs__buf_puts(b, n++ ? ",\"user_agent\":" : "\"user_agent\":");
+            obs__xray_str(b, ua->v.s, ua->n, cap);
+        }
+        if (ip) {
+            obs__buf_puts(b, n++ ? ",\"client_ip\":" : "\"client_ip\":");
+            obs__xray_str(b, ip->v.s, ip->n, cap);
+        }
+        obs__buf_putc(b, '}');
+    }
+    if (status > 0 || length >= 0) {
+        obs__buf_puts(b, req ? ",\"response\":{" : "\"response\":{");
+        if (status > 0) {
+            obs__buf_puts(b, "\"status\":");
+            obs__json_i64(b, status);
+        }
+        if (length >= 0) {
+            obs__buf_puts(b, status > 0 ? ",\"content_length\":" : "\"content_length\":");
+            obs__json_i64(b, length);
+        }
+        obs__buf_putc(b, '}');
+    }
+    obs__buf_putc(b, '}');
+}
+
+/* One attribute value as plain JSON (arrays as arrays). */
+static void obs__xray_value(obs__buf *b, const obs_attr *a, size_t cap) {
+    size_t i;
+    switch (a->type) {
+    case OBS_ATTR_STRING: obs__xray_str(b, a->v.s, a->n, cap); return;
+    case OBS_ATTR_BOOL: obs__buf_puts(b, a->v.b ? "true" : "false"); return;
+    case OBS_ATTR_INT: obs__json_i64(b, a->v.i); return;
+    case OBS_ATTR_DOUBLE: obs__json_double(b, a->v.d); return;
+    default: break;
+    }
+    obs__buf_putc(b, '[');
+    for (i = 0; i < a->n; i++) {
+        if (i) obs__buf_putc(b, ',');
+        if (a->type == OBS_ATTR_STRING_ARRAY) obs__xray_str(b, a->v.sa[i], strlen(a->v.sa[i]), cap);
+        else if (a->type == OBS_ATTR_BOOL_ARRAY) obs__buf_puts(b, a->v.ba[i] ? "true" : "false");
+        else if (a->type == OBS_ATTR_INT_ARRAY) obs__json_i64(b, a->v.ia[i]);
+        else obs__json_double(b, a->v.da[i]);
+    }
+    obs__buf_putc(b, ']');
+}
+
+/* Does attribute i go to annotations (1), or to metadata (0)? */
+static int obs__xray_is_annotation(const obs_span_data *s, size_t i) {
+    char k[512], k2[512];
+    size_t j;
+    if (s->attrs[i].type > OBS_ATTR_DOUBLE || obs__xray_is_http_key(s->attrs[i].key)) return 0;
+    obs__xray_akey(s->attrs[i].key, k, sizeof k);
+    for (j = 0; j < i; j++) { /* an earlier key that reads the same after sanitising wins */
+        if (s->attrs[j].type > OBS_ATTR_DOUBLE || obs__xray_is_http_key(s->attrs[j].key)) continue;
+        obs__xray_akey(s->attrs[j].key, k2, sizeof k2);
+        if (strcmp(k, k2) == 0) return 0;
+    }
+    return 1;
+}
+
+static void obs__xray_annotations(obs__buf *b, const obs_span_data *s) {
+    char k[512];
+    size_t i, n = 0;
+    for (i = 0; i < s->n_attrs; i++) {
+        if (!obs__xray_is_annotation(s, i)) continue;
+        obs__buf_puts(b, n++ ? "," : ",\"annotations\":{");
+        obs__xray_akey(s->attrs[i].key, k, sizeof k);
+        obs__json_cstr(b, k);
+        obs__buf_putc(b, ':');
+        obs__xray_value(b, &s->attrs[i], OBS__XRAY_ANNOTATION_MAX);
+    }
+    if (n) obs__buf_putc(b, '}');
+}
+
+static void obs__xray_metadata(obs__buf *b, const obs_span_data *s, const char *span_name) {
+    size_t i, n = 0;
+    if (span_name) {
+        obs__buf_puts(b, ",\"metadata\":{\"default\":{\"otel.span.name\":");
+        obs__json_cstr(b, span_name);
+        n++;
+    }
+    for (i = 0; i < s->n_attrs; i++) {
+        if (obs__xray_is_http_key(s->attrs[i].key) || obs__xray_is_annotation(s, i)) continue;
+        if (span_name && strcmp(s->attrs[i].key, "otel.span.name") == 0) continue;
+        obs__buf_puts(b, n++ ? "," : ",\"metadata\":{\"default\":{");
+        obs__json_cstr(b, s->attrs[i].key);
+        obs__buf_putc(b, ':');
+        obs__xray_value(b, &s->attrs[i], (size_t)-1);
+    }
+    if (n) obs__buf_puts(b, "}}");
+}
+
+/* "stack":[{"path":..,"label":..},...] from backtrace_symbols() lines: "path(label) [addr]". */
+static void obs__xray_stack(obs__buf *b, const char *st, size_t n, size_t cap) {
+    size_t pos = 0, frames = 0, more = 0;
+    while (pos < n) {
+        const char *line = st + pos, *nl = (const char *)memchr(line, '\n', n - pos);
+        size_t len = nl ? (size_t)(nl - line) : n - pos;
+        const char *open = (const char *)memchr(line, '(', len), *close;
+        const char *br = NULL;
+        size_t plen = len, i;
+        pos += len + 1;
+        if (len == 0) continue;
+        if (frames == OBS__XRAY_STACK_MAX) {
+            more++;
+            continue;
+        }
+        for (i = 0; i + 1 < len; i++) {
+            if (line[i] == ' ' && line[i + 1] == '[') { br = line + i; break; }
+        }
+        if (open) plen = (size_t)(open - line);
+        else if (br) plen = (size_t)(br - line);
+        obs__buf_puts(b, frames++ ? ",{\"path\":" : ",\"stack\":[{\"path\":");
+        obs__xray_str(b, line, plen, cap);
+        close = open ? (const char *)memchr(open, ')', len - plen) : NULL;
+        if (open && close && close > open + 1) {
+            obs__buf_puts(b, ",\"label\":");
+            obs__xray_str(b, open + 1, (size_t)(close - open - 1), cap);
+        }
+        obs__buf_putc(b, '}');
+    }
+    if (frames) obs__buf_putc(b, ']');
+    if (more) {
+        obs__buf_puts(b, ",\"truncated\":");
+        obs__buf_u64(b, more);
+    }
+}
+
+/* An exception id: 16 hex, from the span id and the exception's index. */
+static void obs__xray_exception_id(obs__buf *b, const obs_span_data *s, size_t i) {
+    uint64_t st = 0, v;
+    uint8_t id[8];
+    memcpy(&st, s->span_id, 8);
+    st += i + 1;
+    v = obs__rng_next(&st);
+    memcpy(id, &v, 8);
+    obs__buf_puts(b, "{\"id\":\"");
+    obs__hex_put(b, id, 8);
+    obs__buf_putc(b, '"');
+}
+
+/* ,"cause":{"exceptions":[...]} from the span's exception events, else its ERROR message. */
+static void obs__xray_cause(obs__buf *b, const obs_span_data *s, int stacks, size_t cap) {
+    size_t i, n = 0;
+    for (i = 0; i < s->n_events && n < OBS__XRAY_EXCEPTIONS_MAX; i++) {
+        const obs_event *e = &s->events[i];
+        const obs_attr *type, *msg, *st;
+        if (strcmp(e->name, "exception") != 0) continue;
+        type = obs_attr_find(e->attrs, e->n_attrs, "exception.type");
+        msg = obs_attr_find(e->attrs, e->n_attrs, "exception.message");
+        st = obs_attr_find(e->attrs, e->n_attrs, "exception.stacktrace");
+        obs__buf_puts(b, n ? "," : ",\"cause\":{\"exceptions\":[");
+        obs__xray_exception_id(b, s, n++);
+        if (type && type->type == OBS_ATTR_STRING) {
+            obs__buf_puts(b, ",\"type\":");
+            obs__xray_str(b, type->v.s, type->n, cap);
+        }
+        if (msg && msg->type == OBS_ATTR_STRING) {
+            obs__buf_puts(b, ",\"message\":");
+            obs__xray_str(b, msg->v.s, msg->n, cap);
+        }
+        if (stacks && st && st->type == OBS_ATTR_STRING) obs__xray_stack(b, st->v.s, st->n, cap);
+        obs__buf_putc(b, '}');
+    }
+    if (!n && s->status == OBS_STATUS_ERROR && s->status_message && s->status_message[0]) {
+        obs__buf_puts(b, ",\"cause\":{\"exceptions\":[");
+        obs__xray_exception_id(b, s, n++);
+        obs__buf_puts(b, ",\"message\":");
+        obs__xray_str(b, s->status_message, strlen(s->status_message), cap);
+        obs__buf_putc(b, '}');
+    }
+    if (n) obs__buf_puts(b, "]}");
+}
+
+static int obs__xray_is_segment(const obs_span_data *s) {
+    return !s->has_parent || s->parent_is_remote || s->kind == OBS_SPAN_KIND_SERVER ||
+           s->kind == OBS_SPAN_KIND_CONSUMER;
+}
+
+/* Appends the segment document of s to b. level 0: everything; 1: no metadata; 2: also no
+   annotations and no stacks; 3: also strings cut at 256 bytes. */
+static void obs__xray_segment(obs__buf *b, obs__buf *tmp, const obs_span_data *s, int level) {
+    int segment = obs__xray_is_segment(s);
+    int remote = !segment && s->kind == OBS_SPAN_KIND_CLIENT;
+    size_t cap = level >= 3 ? OBS__XRAY_SHORT : (size_t)-1, nres = 0;
+    const obs_attr *res = obs_resource(&nres), *svc = NULL, *ver = NULL, *peer = NULL;
+    const char *name = s->name;
+    int64_t status = obs__xray_get_int(s, "http.response.status_code", "http.status_code", 0);
+    if (segment) {
+        svc = obs_attr_find(res, nres, "service.name");
+        ver = obs_attr_find(res, nres, "service.version");
+        if (svc && svc->type == OBS_ATTR_STRING && svc->n) name = svc->v.s;
+    } else if (remote) {
+        peer = obs__xray_get_str(s, "server.address", "net.peer.name");
+        if (peer && peer->n) name = peer->v.s;
+    }
+    obs__buf_puts(b, "{\"name\":");
+    obs__xray_name(b, name);
+    obs__buf_puts(b, ",\"id\":\"");
+    obs__hex_put(b, s->span_id, 8);
+    obs__buf_puts(b, "\",\"trace_id\":\"1-");
+    obs__hex_put(b, s->trace_id, 4);
+    obs__buf_putc(b, '-');
+    obs__hex_put(b, s->trace_id + 4, 12);
+    obs__buf_puts(b, "\",\"start_time\":");
+    obs__xray_time(b, s->start_time_ns);
+    obs__buf_puts(b, ",\"end_time\":");
+    obs__xray_time(b, s->end_time_ns);
+    if (s->has_parent) {
+        obs__buf_puts(b, ",\"parent_id\":\"");
+        obs__hex_put(b, s->parent_span_id, 8);
+        obs__buf_putc(b, '"');
+    }
+    if (!segment) obs__buf_puts(b, ",\"type\":\"subsegment\"");
+    if (remote) obs__buf_puts(b, ",\"namespace\":\"remote\"");
+    obs__xray_http(b, tmp, s, cap, status);
+    if (status == 429) obs__buf_puts(b, ",\"error\":true,\"throttle\":true");
+    else if (status >= 400 && status < 500) obs__buf_puts(b, ",\"error\":true");
+    else if (status >= 500 || s->status == OBS_STATUS_ERROR) obs__buf_puts(b, ",\"fault\":true");
+    obs__xray_cause(b, s, level < 2, cap);
+    if (level < 2) obs__xray_annotations(b, s);
+    if (level < 1) obs__xray_metadata(b, s, name != s->name ? s->name : NULL);
+    if (segment) {
+        if (ver && ver->type == OBS_ATTR_STRING) {
+            obs__buf_puts(b, ",\"service\":{\"version\":");
+            obs__xray_str(b, ver->v.s, ver->n, OBS__XRAY_SHORT);
+            obs__buf_putc(b, '}');
+        }
+        obs__buf_puts(b,
+                      ",\"aws\":{\"xray\":{\"sdk\":\"obs.h\",\"sdk_version\":\"" OBS_VERSION_STRING
+                      "\"}}");
+    }
+    obs__buf_putc(b, '}');
+}
+
+/* The datagram of s in x->out, trimmed until it fits: returns the level used (0 = whole),
+   or -1 when it cannot be built (out of memory). */
+static int obs__xray_datagram(obs__xray *x, const obs_span_data *s) {
+    int level;
+    for (level = 0; level <= 3; level++) {
+        obs__buf_reset(&x->out);
+        obs__buf_puts(&x->out, OBS__XRAY_HEADER);
+        obs__xray_segment(&x->out, &x->tmp, s, level);
+        if (x->out.oom) return -1;
+        if (x->out.len <= x->max_datagram) return level;
+    }
+    return -1;
+}
+
+static int obs__xray_send(obs__xray *x, int timeout_ms) {
+    int tries;
+    for (tries = 0; tries < 2; tries++) {
+        ssize_t n =
+            sendto(x->fd, x->out.p, x->out.len, 0, (const struct sockaddr *)&x->addr, x->addr_len);
+        struct pollfd pfd;
+        if (n == (ssize_t)x->out.len) return 1;
+        if (n >= 0 ||
+            (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ENOBUFS))
+            return 0;
+        pfd.fd = x->fd; /* the socket buffer is full: a short wait, once */
+        pfd.events = POLLOUT;
+        pfd.revents = 0;
+        poll(&pfd, 1, timeout_ms > 0 && timeout_ms < 20 ? timeout_ms : 20);
+    }
+    return 0;
+}
+
+static obs_result obs__xray_export(void *ud, const obs_span_data *const *spans, size_t n,
+                                   int timeout_ms) {
+    obs__xray *x = (obs__xray *)ud;
+    size_t i, failed = 0;
+    for (i = 0; i < n; i++) {
+        int level = obs__xray_datagram(x, spans[i]);
+        if (level < 0 || !obs__xray_send(x, timeout_ms)) {
+            failed++;
+            OBS__ADD(&x->dropped, (uint64_t)1);
+            continue;
+        }
+        OBS__ADD(&x->sent, (uint64_t)1);
+        if (level > 0) {
+            OBS__ADD(&x->trimmed, (uint64_t)1);
+            if (!x->warned) {
+                x->warned = 1;
+                obs__diag(2, "xray: a segment over %lu bytes was sent trimmed (counted in "
+                             "obs_xray_exporter_stats)", (unsigned long)x->max_datagram);
+            }
+        }
+    }
+    return failed ? OBS_ERR_NET : OBS_OK;
+}
+
+static void obs__xray_shutdown(void *ud) {
+    obs__xray *x = (obs__xray *)ud;
+    if (x->fd >= 0) close(x->fd);
+    obs__buf_free(&x->out);
+    obs__buf_free(&x->tmp);
+    obs__free(x);
+}
+
+/* "host:port", "[v6]:port", or the SDK's "tcp:h:p udp:h:p" (the udp one). 1 ok. */
+static int obs__xray_addr(const char *spec, char *host, size_t hcap, char *port, size_t pcap) {
+    const char *tok = spec, *udp = strstr(spec, "udp:"), *end, *h, *colon = NULL, *q;
+    size_t hn, pn;
+    if (udp) tok = udp + 4;
+    while (*tok == ' ' || *tok == '\t') tok++;
+    end = tok + strcspn(tok, " \t");
+    if (!udp && end[strspn(end, " \t")]) return 0; /* two addresses, neither udp: */
+    if (end - tok >= 4 && memcmp(tok, "tcp:", 4) == 0) return 0;
+    if (*tok == '[') {
+        const char *close = (const char *)memchr(tok, ']', (size_t)(end - tok));
+        if (!close || close + 1 >= end || close[1] != ':') return 0;
+        h = tok + 1;
+        hn = (size_t)(close - h);
+        colon = close + 1;
+    } else {
+        for (q = tok; q < end; q++) {
+            if (*q == ':') colon = q;
+        }
+        if (!colon) return 0;
+        h = tok;
+        hn = (size_t)(colon - tok);
+    }
+    pn = (size_t)(end - colon - 1);
+    if (hn == 0 || hn >= hcap || pn == 0 || pn > 5 || pn >= pcap) return 0;
+    for (q = colon + 1; q < end; q++) {
+        if (*q < '0' || *q > '9') return 0;
+    }
+    memcpy(host, h, hn);
+    host[hn] = 0;
+    memcpy(port, colon + 1, pn);
+    port[pn] = 0;
+    return atoi(port) > 0 && atoi(port) < 65536;
+}
+
+OBSDEF obs_exporter *obs_xray_exporter_new(const char *daemon_address) {
+    const char *env = getenv("AWS_XRAY_DAEMON_ADDRESS");
+    const char *spec = daemon_address ? daemon_address : env && env[0] ? env : "127.0.0.1:2000";
+    char host[256], port[8];
+    struct addrinfo hints, *ai = NULL;
+    obs__xray *x;
+    int flags;
+    if (!obs__xray_addr(spec, host, sizeof host, port, sizeof port)) {
+        obs__diag(1, "xray: \"%.128s\" is not host:port (AWS_XRAY_DAEMON_ADDRESS); no X-Ray export",
+                  spec);
+        return NULL;
+    }
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai) {
+        obs__diag(1, "xray: cannot resolve %.128s; no X-Ray export", host);
+        return NULL;
+    }
+    if (!(x = (obs__xray *)obs__calloc(sizeof *x)) || ai->ai_addrlen > sizeof x->addr ||
+        (x->fd = socket(ai->ai_family, SOCK_DGRAM, 0)) < 0) {
+        obs__diag(1, "xray: no UDP socket; no X-Ray export");
+        obs__free(x);
+        freeaddrinfo(ai);
+        return NULL;
+    }
+    memcpy(&x->addr, ai->ai_addr, ai->ai_addrlen);
+    x->addr_len = (socklen_t)ai->ai_addrlen;
+    freeaddrinfo(ai);
+    flags = fcntl(x->fd, F_GETFL, 0);
+    fcntl(x->fd, F_SETFL, (flags < 0 ? 0 : flags) | O_NONBLOCK);
+    fcntl(x->fd, F_SETFD, FD_CLOEXEC);
+    x->max_datagram = OBS__XRAY_MAX_DATAGRAM;
+    x->exp.name = "xray";
+    x->exp.export_spans = obs__xray_export;
+    x->exp.shutdown = obs__xray_shutdown;
+    x->exp.user_data = x;
+    return &x->exp;
+}
+
+OBSDEF obs_xray_stats obs_xray_exporter_stats(obs_exporter *e) {
+    obs_xray_stats st;
+    memset(&st, 0, sizeof st);
+    if (e && e->export_spans == obs__xray_export) {
+        obs__xray *x = (obs__xray *)e->user_data;
+        st.segments_sent = OBS__LOAD(&x->sent);
+        st.segments_trimmed = OBS__LOAD(&x->trimmed);
+        st.segments_dropped = OBS__LOAD(&x->dropped);
+    }
+    return st;
+}
+
+// ============================================================================
+// >>impl:http_spans -- HTTP server and client spans (semantic conventions), access log
+// ============================================================================
+/* Semantic conventions for HTTP spans (stable, v1.2x): a SERVER span is named
+   "{method} {http.route}", or "{method}" without a route, a CLIENT span "{method}"; a
+   method outside the known set is "_OTHER" with http.request.method_original, and "HTTP" in
+   the name. Server spans: 5xx is an error (4xx is the client's); client spans: 4xx and 5xx.
+   Attributes given at start go through obs_span_opts.attrs, so samplers see them. Nothing
+   here allocates: names and URLs are built in stack buffers (cut on a UTF-8 boundary). */
+
+static int obs__http_method_known(const char *m) {
+    static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT",
+                                        "OPTIONS", "TRACE", "PATCH", "QUERY"};
+    size_t i;
+    for (i = 0; i < sizeof known / sizeof known[0]; i++) {
+        if (strcmp(m, known[i]) == 0) return 1;
+    }
+    return 0;
+}
+
+/* A string attribute over s[0..n) (not NUL-terminated: the span copies n bytes). */
+static obs_attr obs__http_slice(const char *key, const char *s, size_t n) {
+    obs_attr a = obs__attr_make(key, OBS_ATTR_STRING, n);
+    a.v.s = s;
+    return a;
+}
+
+/* Splits "name", "name:port" or "[v6]:port"; *port 0 when none. */
+static void obs__http_hostport(const char *h, const char **name, size_t *nlen, int64_t *port) {
+    const char *colon = strrchr(h, ':'), *end = h + strlen(h);
+    *port = 0;
+    if (h[0] == '[') {
+        const char *close = strchr(h, ']');
+        if (close) {
+            *name = h + 1;
+            *nlen = (size_t)(close - h - 1);
+            if (close[1] == ':') *port = strtol(close + 2, NULL, 10);
+            return;
+        }
+    }
+    if (colon && strchr(h, ':') == colon &&
+        strspn(colon + 1, "0123456789") == (size_t)(end - colon - 1)) {
+        *port = strtol(colon + 1, NULL, 10);
+        end = colon;
+    }
+    *name = h;
+    *nlen = (size_t)(end - h);
+}
+
+/* The path of a request target: origin-form "/p?q", or absolute-form "http://h/p?q". */
+static const char *obs__http_path(const char *target) {
+    const char *p = target;
+    if (p[0] != '/' && (p = strstr(target, "://")) != NULL) {
+        p = strchr(p + 3, '/');
+        return p ? p : "/";
+    }
+    return target;
+}
+
+OBSDEF obs_span *obs_http_server_start(obs_tracer *t, const obs_http_server_req *req) {
+    OBS__ZERO(obs_http_server_req, none);
+    obs_span_opts o;
+    obs_attr a[12];
+    size_t n = 0, plen, rlen, ml;
+    char name[256];
+    const char *method, *path, *q, *route;
+    obs__ctx ctx;
+    int known;
+    if (!req) req = &none;
+    method = req->method && req->method[0] ? req->method : "GET";
+    path = obs__http_path(req->target && req->target[0] ? req->target : "/");
+    q = strchr(path, '?');
+    plen = q ? (size_t)(q - path) : strlen(path);
+    known = obs__http_method_known(method);
+    route = req->route && req->route[0] ? req->route : NULL;
+    ml = strlen(known ? method : "HTTP"); /* "METHOD route", cut to fit */
+    memcpy(name, known ? method : "HTTP", ml);
+    name[ml] = 0;
+    if (route) {
+        rlen = obs__utf8_cut(route, strlen(route), sizeof name - ml - 2);
+        name[ml] = ' ';
+        memcpy(name + ml + 1, route, rlen);
+        name[ml + 1 + rlen] = 0;
+    }
+    a[n++] = obs_attr_str("http.request.method", known ? method : "_OTHER");
+    if (!known) a[n++] = obs_attr_str("http.request.method_original", method);
+    a[n++] = obs__http_slice("url.path", path, plen);
+    if (q && q[1]) a[n++] = obs_attr_str("url.query", q + 1);
+    a[n++] = obs_attr_str("url.scheme", req->scheme ? req->scheme : "http");
+    if (route) a[n++] = obs_attr_str("http.route", route);
+    if (req->host && req->host[0]) {
+        const char *h;
+        size_t hl;
+        int64_t port;
+        obs__http_hostport(req->host, &h, &hl, &port);
+        a[n++] = obs__http_slice("server.address", h, hl);
+        if (port > 0) a[n++] = obs_attr_int("server.port", port);
+    }
+    if (req->client_address && req->client_address[0])
+        a[n++] = obs_attr_str("client.address", req->client_address);
+    if (req->user_agent && req->user_agent[0])
+        a[n++] = obs_attr_str("user_agent.original", req->user_agent);
+    memset(&o, 0, sizeof o);
+    o.kind = OBS_SPAN_KIND_SERVER;
+    o.root = 1; /* a server span's parent is remote or none, never this thread's current span */
+    o.attrs = a;
+    o.n_attrs = n;
+    if (req->traceparent &&
+        obs__traceparent_parse(req->traceparent, strlen(req->traceparent), &ctx)) {
+        o.traceparent = req->traceparent;
+        o.tracestate = req->tracestate;
+    } else {
+        o.xray_header = req->xray_header; /* an invalid traceparent counts as absent */
+    }
+    return obs_span_start_ex(t, name, &o);
+}
+
+OBSDEF void obs_http_server_end(obs_span *s, const obs_http_server_req *req, int status_code,
+                                int64_t response_bytes) {
+    obs_level level = status_code >= 500 ? OBS_LEVEL_ERROR : OBS_LEVEL_INFO;
+    char code[16];
+    snprintf(code, sizeof code, "%d", status_code);
+    if (status_code > 0) obs_span_set_int(s, "http.response.status_code", status_code);
+    if (response_bytes >= 0) obs_span_set_int(s, "http.response.body.size", response_bytes);
+    if (status_code >= 500) {
+        obs_span_set_str(s, "error.type", code);
+        obs_span_set_status(s, OBS_STATUS_ERROR, NULL);
+    }
+    if (req && obs_log_enabled(level)) {
+        const char *method = req->method && req->method[0] ? req->method : "GET";
+        const char *target = req->target && req->target[0] ? req->target : "/";
+        const char *path = obs__http_path(target), *q = strchr(path, '?');
+        const char *client =
+            req->client_address && req->client_address[0] ? req->client_address : "-";
+        obs_attr a[5];
+        size_t n = 0;
+        a[n++] = obs_attr_str("http.request.method", method);
+        a[n++] = obs__http_slice("url.path", path, q ? (size_t)(q - path) : strlen(path));
+        a[n++] = obs_attr_int("http.response.status_code", status_code);
+        if (req->client_address && req->client_address[0])
+            a[n++] = obs_attr_str("client.address", client);
+        if (response_bytes >= 0) a[n++] = obs_attr_int("http.response.body.size", response_bytes);
+        obs_span_activate(s); /* the record joins s, whatever is current on this thread */
+        obs_log_at(level, NULL, 0, NULL, a, n, "%s %s %s %s %d", client, method,
+                   req->scheme ? req->scheme : "http", target, status_code);
+        obs_span_deactivate(s);
+    }
+    obs_span_end(s);
+}
+
+OBSDEF void obs_http_inject(const obs_span *s, obs_http_headers *out) {
+    const char *ts;
+    if (!out) return;
+    out->traceparent[0] = out->tracestate[0] = out->xray[0] = 0;
+    if (!s || !obs_span_traceparent(s, out->traceparent, sizeof out->traceparent)) return;
+    ts = obs_span_tracestate(s);
+    if (strlen(ts) < sizeof out->tracestate) memcpy(out->tracestate, ts, strlen(ts) + 1);
+    obs_span_xray_header(s, out->xray, sizeof out->xray);
+}
+
+OBSDEF obs_span *obs_http_client_start(obs_tracer *t, const char *method, const char *url,
+                                       obs_http_headers *out) {
+    obs_span_opts o;
+    obs_attr a[6];
+    size_t n = 0;
+    char full[2048], hostport[300];
+    const char *u = url ? url : "", *sep = strstr(u, "://"), *auth, *auth_end, *at;
+    int known;
+    obs_span *s;
+    method = method && method[0] ? method : "GET";
+    known = obs__http_method_known(method);
+    a[n++] = obs_attr_str("http.request.method", known ? method : "_OTHER");
+    if (!known) a[n++] = obs_attr_str("http.request.method_original", method);
+    auth = sep ? sep + 3 : u;
+    auth_end = auth + strcspn(auth, "/?#");
+    at = (const char *)memchr(auth, '@', (size_t)(auth_end - auth));
+    if (at && strlen(u) < sizeof full - 20) { /* url.full never carries credentials */
+        snprintf(full, sizeof full, "%.*sREDACTED:REDACTED%s", (int)(auth - u), u, at);
+        a[n++] = obs_attr_str("url.full", full);
+        auth = at + 1;
+    } else if (!at) {
+        a[n++] = obs_attr_str("url.full", u);
+    }
+    if (sep && auth < auth_end) {
+        const char *h;
+        size_t hl;
+        int64_t port;
+        snprintf(hostport, sizeof hostport, "%.*s", (int)(auth_end - auth), auth);
+        obs__http_hostport(hostport, &h, &hl, &port);
+        if (port == 0) port = (sep - u == 5 && memcmp(u, "https", 5) == 0) ? 443 : 80;
+        a[n++] = obs__http_slice("server.address", h, hl); /* copied when the span starts */
+        a[n++] = obs_attr_int("server.port", port);
+    }
+    memset(&o, 0, sizeof o);
+    o.kind = OBS_SPAN_KIND_CLIENT;
+    o.attrs = a;
+    o.n_attrs = n;
+    s = obs_span_start_ex(t, known ? method : "HTTP", &o);
+    obs_http_inject(s, out);
+    return s;
+}
+
+OBSDEF void obs_http_client_end(obs_span *s, int status_code) {
+    char code[16];
+    if (status_code > 0) {
+        obs_span_set_int(s, "http.response.status_code", status_code);
+        if (status_code >= 400) {
+            snprintf(code, sizeof code, "%d", status_code);
+            obs_span_set_str(s, "error.type", code);
+            obs_span_set_status(s, OBS_STATUS_ERROR, NULL);
+        }
+    } else {
+        obs_span_set_str(s, "error.type", "_OTHER");
+        obs_span_set_status(s, OBS_STATUS_ERROR, "no response");
+    }
+    obs_span_end(s);
+}
+
+// ============================================================================
 // >>impl:env -- the OpenTelemetry environment: values, lists, k=v pairs
 // ============================================================================
 /* An empty variable counts as unset (spec). */
@@ -6072,10 +7125,11 @@ static int obs__exporter_list(const char *given, const char *name) {
         if (obs__streq_nocase(word, "otlp")) bits |= 1;
         else if (obs__streq_nocase(word, "console")) bits |= 2;
         else if (obs__streq_nocase(word, "none")) bits |= 4;
+        else if (obs__streq_nocase(word, "xray")) bits |= 32;
         else if (obs__streq_nocase(word, "summary")) bits |= 8;
         else if (obs__streq_nocase(word, "chrome")) bits |= 16;
         else if (word[0]) {
-            obs__diag(2, "%s: unknown exporter \"%s\" (obs.h has otlp, console, summary, chrome, none)",
+            obs__diag(2, "%s: unknown exporter \"%s\" (obs.h has otlp, console, summary, chrome, xray, none)",
                       name, word);
         }
         v += n + (v[n] == ',');
@@ -6086,11 +7140,12 @@ static int obs__exporter_list(const char *given, const char *name) {
 static obs_sampler_kind obs__sampler_from_env(void) {
     static const char *const names[] = {"always_on", "always_off", "traceidratio",
                                         "parentbased_always_on", "parentbased_always_off",
-                                        "parentbased_traceidratio"};
+                                        "parentbased_traceidratio", "xray",
+                                        "parentbased_xray"};
     const char *v = obs__env("OTEL_TRACES_SAMPLER");
     int i;
     if (!v) return OBS_SAMPLER_PARENTBASED_ALWAYS_ON;
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 8; i++) {
         if (obs__streq_nocase(v, names[i])) return (obs_sampler_kind)(OBS_SAMPLER_ALWAYS_ON + i);
     }
     obs__diag(2, "OTEL_TRACES_SAMPLER=\"%.64s\" is not a sampler obs.h knows; using "
@@ -6504,6 +7559,10 @@ static void obs__pipeline(const obs_config *cfg, int sig) {
         const char *path = cfg->trace_file ? cfg->trace_file : obs__env("OBS_TRACE_FILE");
         obs__add_proc(sig, obs_trace_file_exporter_new(path ? path : "obs-trace.json"), !cfg->simple_processor, &b, 1);
     }
+    if (bits & 32) { /* the X-Ray daemon at AWS_XRAY_DAEMON_ADDRESS */
+        if (logs) obs__diag(2, "OTEL_LOGS_EXPORTER: xray is for spans only");
+        else obs__add_proc(sig, obs_xray_exporter_new(NULL), !cfg->simple_processor, &b, 1);
+    }
     for (i = 0; i < 4 && mine[i]; i++) obs__add_proc(sig, mine[i], !cfg->simple_processor, &b, 0);
 }
 
@@ -6543,10 +7602,17 @@ static int obs__setup(const obs_config *cfg) {
     if (obs__g.sampler.kind == OBS_SAMPLER_TRACEIDRATIO || obs__g.sampler.kind == OBS_SAMPLER_PARENTBASED_TRACEIDRATIO) {
         obs__g.sampler.threshold = obs__ratio_threshold(obs__sampler_ratio(cfg->sampler_ratio));
     }
+    if (obs__g.sampler.kind == OBS_SAMPLER_XRAY || obs__g.sampler.kind == OBS_SAMPLER_PARENTBASED_XRAY) {
+        obs__xray_sampler_setup(&obs__g.sampler.xray, cfg->sampler_reservoir, cfg->sampler_ratio,
+                                obs__env("OTEL_TRACES_SAMPLER_ARG"));
+    }
     obs__g.log_scope.name = "obs.h";
     obs__g.log_scope.version = OBS_VERSION_STRING;
     obs__pipeline(cfg, OBS__SPANS);
     obs__pipeline(cfg, OBS__LOGS);
+    for (i = 0; i < obs__g.nprocs[OBS__SPANS]; i++) { /* X-Ray wants time-stamped trace ids */
+        if (obs__g.procs[OBS__SPANS][i]->exp->export_spans == obs__xray_export) obs__g.xray_ids = 1;
+    }
     /* Items in use at once: open spans, queues, batches in flight; the bound keeps memory
        finite whatever the program does. */
     spans_max = 65536;
