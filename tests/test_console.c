@@ -133,8 +133,22 @@ static const char *capture_tty(void (*fn)(obs_tracer *)) {
         obs_shutdown();
     }
     fflush(f);
-    n = read(master, out, sizeof out - 1);
-    out[n > 0 ? n : 0] = 0;
+    {
+        size_t got = 0;
+        int idle = 0;
+        while (got < sizeof out - 1 && idle < 20) { /* until 20 ms pass without output */
+            n = read(master, out + got, sizeof out - 1 - got);
+            if (n > 0) {
+                got += (size_t)n;
+                idle = 0;
+            } else {
+                struct timespec ms = {0, 1000000};
+                nanosleep(&ms, NULL);
+                idle++;
+            }
+        }
+        out[got] = 0;
+    }
     fclose(f);
     close(master);
     return out;
