@@ -71,6 +71,8 @@
      OBS_CONSOLE                       tree    console exporter style: tree or line
      OBS_TRACE_FILE                    obs-trace.json  the chrome exporter's file (Perfetto)
      OBS_CRASH_CAPTURE                 false   `true`: obs_crash_capture() at obs_init
+     OBS_ID_GENERATOR                  random  `xray`: trace ids start with the time in seconds
+                                               (X-Ray; on anyway with the xray exporter)
      OBS_CURL, OBS_CURL_CACERT         -       the curl binary (https://), a CA bundle for it
      NO_COLOR                          -       no colour on the console
 
@@ -198,6 +200,7 @@ typedef struct obs_config {
     obs_level log_level;           /* minimum for obs_log; OBS_LOG_LEVEL, info */
     int simple_processor;          /* 1: export synchronously on the caller's thread */
     int crash_capture;             /* 1: obs_crash_capture() at init; also OBS_CRASH_CAPTURE=true */
+    int xray_trace_ids;            /* 1: trace ids start with the time (X-Ray); OBS_ID_GENERATOR=xray */
     obs_exporter *span_exporters[4]; /* extra span exporters (yours), NULL-terminated */
     obs_exporter *log_exporters[4];  /* extra log exporters (yours), NULL-terminated */
 } obs_config;
@@ -7590,6 +7593,7 @@ static int obs__env_true(const char *name) {
 }
 
 static int obs__setup(const obs_config *cfg) {
+    const char *idgen;
     int64_t spans_max;
     int i;
     size_t value_len;
@@ -7612,6 +7616,11 @@ static int obs__setup(const obs_config *cfg) {
     obs__pipeline(cfg, OBS__LOGS);
     for (i = 0; i < obs__g.nprocs[OBS__SPANS]; i++) { /* X-Ray wants time-stamped trace ids */
         if (obs__g.procs[OBS__SPANS][i]->exp->export_spans == obs__xray_export) obs__g.xray_ids = 1;
+    }
+    idgen = obs__env("OBS_ID_GENERATOR"); /* e.g. for a Collector's awsxray exporter */
+    if (cfg->xray_trace_ids || (idgen && obs__streq_nocase(idgen, "xray"))) obs__g.xray_ids = 1;
+    else if (idgen && !obs__streq_nocase(idgen, "random")) {
+        obs__diag(2, "OBS_ID_GENERATOR=\"%.16s\" is neither random nor xray; using random", idgen);
     }
     /* Items in use at once: open spans, queues, batches in flight; the bound keeps memory
        finite whatever the program does. */

@@ -1134,6 +1134,29 @@ static void test_xray_no_daemon(void) {
     stop();
 }
 
+/* OBS_ID_GENERATOR=xray without the xray exporter (a Collector's awsxray exporter downstream):
+   root trace ids start with the time in seconds; random is the default; a bad value warns. */
+static void test_id_generator_env(void) {
+    obs_config cfg;
+    obs_span *s;
+    uint8_t id[16];
+    uint32_t secs;
+    time_t now;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.traces_exporter = "none";
+    cfg.logs_exporter = "none";
+    setenv("OBS_ID_GENERATOR", "xray", 1);
+    CHECK(obs_init(&cfg) == OBS_OK);
+    s = obs_span_start(obs_tracer_get("ids", NULL), "stamped");
+    obs_span_ids(s, id, NULL);
+    obs_span_end(s);
+    obs_shutdown();
+    now = time(NULL);
+    secs = (uint32_t)id[0] << 24 | (uint32_t)id[1] << 16 | (uint32_t)id[2] << 8 | id[3];
+    CHECK((int64_t)secs >= (int64_t)now - 5 && (int64_t)secs <= (int64_t)now + 5);
+    unsetenv("OBS_ID_GENERATOR");
+}
+
 int main(void) {
     RUN(test_reservoir_per_second);
     RUN(test_rate_statistics);
@@ -1153,5 +1176,6 @@ int main(void) {
     RUN(test_xray_address);
     RUN(test_xray_from_env);
     RUN(test_xray_no_daemon);
+    RUN(test_id_generator_env);
     return TEST_EXIT_CODE();
 }
