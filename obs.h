@@ -1854,6 +1854,8 @@ static int obs__tsc_trusted(void) {
 static void obs__tsc_pair(uint64_t *tsc, int64_t *mono) {
     uint64_t best = UINT64_MAX;
     int i;
+    *tsc = 0;
+    *mono = 0;
     for (i = 0; i < 5; i++) {
         uint64_t a = __rdtsc();
         int64_t m = obs__mono_ns();
