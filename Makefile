@@ -65,6 +65,8 @@ test-tsan:
 # obs.h compiles as C++ (declarations and implementation), included twice.
 cxx: | $(B)
 	$(CXX) -x c++ -std=c++11 -Wall -Wextra -Wpedantic -Werror -c tests/cpp_compile.cpp -o $(B)/cpp_compile.o
+	$(CC) $(STD) $(WARN) -O2 -c tests/o2_compile.c -o $(B)/o2_compile.o
+	$(CC) $(STD) $(WARN) -O3 -c tests/o2_compile.c -o $(B)/o3_compile.o
 
 # OBS_DISABLE: no implementation linked, nothing evaluated in the log macros.
 $(B)/disable_compile: tests/disable_compile.c obs.h | $(B)
