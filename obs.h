@@ -4203,6 +4203,13 @@ static void obs__console_attr(obs__buf *b, const obs_attr *a) {
 
 static const char *obs__color(const obs__console *c, const char *code) { return c->color ? code : ""; }
 
+/* "  12.3 µs", "  1.234 ms", "  2.10 s": three significant figures a person can read. */
+static void obs__console_duration(obs__buf *b, int64_t ns) {
+    if (ns < 1000000) obs__buf_printf(b, "  %.1f \xC2\xB5s", (double)ns / 1e3);
+    else if (ns < 1000000000) obs__buf_printf(b, "  %.3f ms", (double)ns / 1e6);
+    else obs__buf_printf(b, "  %.2f s", (double)ns / 1e9);
+}
+
 /* One span: "name  kind  1.23 ms  key=value ...", then its events. */
 static void obs__console_span(obs__console *c, const obs_span_data *s, const char *prefix,
                               const char *branch) {
@@ -4212,7 +4219,7 @@ static void obs__console_span(obs__console *c, const obs_span_data *s, const cha
     obs__buf_printf(b, "%s%s%s%s%s", prefix, branch, obs__color(c, "\033[1m"), s->name,
                     obs__color(c, "\033[0m"));
     if (s->kind != OBS_SPAN_KIND_INTERNAL && (unsigned)s->kind < 5) obs__buf_printf(b, " [%s]", kinds[s->kind]);
-    obs__buf_printf(b, "  %.3f ms", (double)(s->end_time_ns - s->start_time_ns) / 1e6);
+    obs__console_duration(b, s->end_time_ns - s->start_time_ns);
     if (s->status == OBS_STATUS_ERROR) {
         obs__buf_printf(b, "  %sERROR%s %s", obs__color(c, "\033[31m"), obs__color(c, "\033[0m"),
                         s->status_message ? s->status_message : "");

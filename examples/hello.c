@@ -42,6 +42,7 @@ int main(void) {
     obs_span_opts server_opts = {0};
     obs_span *req;
     obs_result r;
+    int i;
     /* Demo defaults: the console, unless the environment chose an exporter. */
     obs_config cfg = {0};
     if (!getenv("OTEL_TRACES_EXPORTER")) cfg.traces_exporter = "console";
@@ -56,15 +57,18 @@ int main(void) {
     }
     tracer = obs_tracer_get("app.home", "1.0");
 
-    /* What a web framework's middleware does for each request. */
-    req = obs_span_start_ex(tracer, "GET /api/activities/home", &server_opts);
-    obs_span_set_str(req, "http.request.method", "GET");
-    obs_span_set_str(req, "url.path", "/api/activities/home");
-    OBS_INFO("request started");
-    obs_span_set_int(req, "app.activities", home_activities());
-    obs_span_set_int(req, "http.response.status_code", 200);
-    OBS_INFO("request done in %s", "home");
-    obs_span_end(req);
+    /* What a web framework's middleware does for each request: two requests, two traces.
+       Log lines print as they happen (stderr); a trace's tree when its root span ends. */
+    for (i = 0; i < 2; i++) {
+        req = obs_span_start_ex(tracer, "GET /api/activities/home", &server_opts);
+        obs_span_set_str(req, "http.request.method", "GET");
+        obs_span_set_str(req, "url.path", "/api/activities/home");
+        OBS_INFO("request %d started", i + 1);
+        obs_span_set_int(req, "app.activities", home_activities());
+        obs_span_set_int(req, "http.response.status_code", 200);
+        OBS_INFO("request %d done", i + 1);
+        obs_span_end(req);
+    }
 
     obs_shutdown(); /* flushes what is queued */
     return 0;
