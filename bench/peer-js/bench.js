@@ -193,7 +193,7 @@ async function e2e() {
     const bsp = new BatchSpanProcessor(counter,
       { maxQueueSize: QUEUE, maxExportBatchSize: 512, scheduledDelayMillis: 20, exportTimeoutMillis: 30000 });
     const provider = new BasicTracerProvider({ resource, spanProcessors: [bsp] });
-    const full = () => bsp._finishedSpans.length > QUEUE * 3 / 4;   // private, as bench.c peeks at its ring
+    const full = () => (bsp._finishedSpans?.length ?? 0) > QUEUE * 3 / 4;  // private, as bench.c peeks at its ring
     const t0 = now();
     await loop(spanOp(provider.getTracer('bench', '1.0.0')), n, full);
     await provider.forceFlush().catch((e) => console.error(`peer-js: e2e forceFlush: ${e?.message ?? e}`));
