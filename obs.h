@@ -8,11 +8,13 @@
      https:// endpoints.
 
    CONTENTS (each marker is a grep-able section; `make check-toc` keeps this list honest)
-     >>decl:config >>decl:types >>decl:setup >>decl:span >>decl:log >>decl:exporter >>decl:http
+     >>decl:config >>decl:types >>decl:setup >>decl:span >>decl:log >>decl:exporter
+     >>decl:http >>decl:backends
      >>impl:platform >>impl:buf >>impl:propagation >>impl:state >>impl:json >>impl:attr
-     >>impl:context >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor >>impl:otlp
-     >>impl:protobuf >>impl:console >>impl:insight >>impl:transport >>impl:exporter >>impl:xray
-     >>impl:http_spans >>impl:env >>impl:crash >>impl:setup
+     >>impl:context >>impl:sampler >>impl:pool >>impl:span >>impl:log >>impl:processor
+     >>impl:otlp >>impl:protobuf >>impl:console >>impl:insight >>impl:transport
+     >>impl:exporter >>impl:xray >>impl:http_spans >>impl:rollbar >>impl:cloudwatch
+     >>impl:env >>impl:crash >>impl:setup
 
    QUICK START (the same code as README.md's)
      obs_init(NULL);                                  // configure from OTEL_* variables
@@ -41,8 +43,9 @@
                                                unknown_service:<executable>
      OTEL_RESOURCE_ATTRIBUTES          -       k=v,k2=v2 (percent-decoded)
      OTEL_TRACES_EXPORTER              otlp    comma list of otlp, console, summary, chrome, xray,
-                                               none
-     OTEL_LOGS_EXPORTER                otlp    comma list of otlp, console, none
+                                               rollbar, none
+     OTEL_LOGS_EXPORTER                otlp    comma list of otlp, console, rollbar,
+                                               cloudwatch, none
      OTEL_TRACES_SAMPLER               parentbased_always_on  (+ always_on, always_off,
                                                traceidratio, parentbased_always_off,
                                                parentbased_traceidratio, xray,
@@ -74,6 +77,20 @@
      OBS_ID_GENERATOR                  random  `xray`: trace ids start with the time in seconds
                                                (X-Ray; on anyway with the xray exporter)
      OBS_CURL, OBS_CURL_CACERT         -       the curl binary (https://), a CA bundle for it
+     ROLLBAR_ACCESS_TOKEN              -       rollbar exporter: a post_server_item token; secret
+     OBS_ROLLBAR_ENDPOINT              https://api.rollbar.com/api/1/item/
+     OBS_ROLLBAR_ENVIRONMENT           deployment.environment(.name), else production
+     OBS_ROLLBAR_LEVEL                 error   log records at or above it become items
+     OBS_ROLLBAR_MAX_PER_MINUTE        30      items a minute; more dropped (counted); 0: none
+     OBS_ROLLBAR_TIMEOUT               10000   ms per export, retries in
+     AWS_REGION, AWS_DEFAULT_REGION    -       cloudwatch exporter: the region (required)
+     AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN  credentials; secret; reach
+                                               curl (--aws-sigv4) through its config pipe
+     OBS_CLOUDWATCH_LOG_GROUP          service.name
+     OBS_CLOUDWATCH_LOG_STREAM         <host>/<executable>/<pid>; made when missing
+     OBS_CLOUDWATCH_ENDPOINT           https://logs.<region>.amazonaws.com/
+     OBS_CLOUDWATCH_LEVEL              -       records below it are not sent
+     OBS_CLOUDWATCH_TIMEOUT            10000   ms per export, retries in
      NO_COLOR                          -       no colour on the console
 
    THREADING
@@ -361,12 +378,13 @@ typedef struct obs_stats {
     uint64_t spans_exported;      /* accepted by an exporter (per processor) */
     uint64_t spans_dropped_queue; /* queue full */
     uint64_t spans_dropped_export; /* exporter failed (after retries) */
-    uint64_t spans_rejected;      /* refused by the receiver (OTLP partialSuccess) */
+    uint64_t spans_rejected;      /* exported but refused: OTLP partialSuccess, or over the
+                                     Rollbar rate limit (counted in spans_exported too) */
     uint64_t logs_emitted;
     uint64_t logs_exported;
     uint64_t logs_dropped_queue;
     uint64_t logs_dropped_export;
-    uint64_t logs_rejected;
+    uint64_t logs_rejected;       /* the same for records; also CloudWatch's rejected events */
     uint64_t attrs_dropped;       /* over a count limit (spans, events, links, logs) */
     uint64_t export_requests;     /* OTLP requests sent, retries included */
     uint64_t export_retries;
@@ -741,6 +759,66 @@ OBSDEF obs_exporter *obs_xray_exporter_new(const char *daemon_address);
    Thread safety: any thread, until obs_shutdown frees the exporter. */
 OBSDEF obs_xray_stats obs_xray_exporter_stats(obs_exporter *e);
 
+// >>decl:backends -- Rollbar and CloudWatch Logs exporters
+#define OBS__BACKENDS_PART_H 1 /* parts/backends.h, included after this, adds nothing */
+
+/* Rollbar exporter settings; zero fields come from the environment, then the default.
+   Everything is copied. */
+typedef struct obs_rollbar_config {
+    const char *access_token; /* a post_server_item token, secret (never printed, never on a
+                                 command line); default ROLLBAR_ACCESS_TOKEN; required */
+    const char *endpoint;     /* OBS_ROLLBAR_ENDPOINT, https://api.rollbar.com/api/1/item/ */
+    const char *environment;  /* default OBS_ROLLBAR_ENVIRONMENT, else the resource's
+                                 deployment.environment.name or deployment.environment,
+                                 else "production" */
+    obs_level level;          /* log records at or above it become items; OBS_ROLLBAR_LEVEL,
+                                 error */
+    int max_per_minute;       /* items a minute, more are dropped (counted as rejected);
+                                 OBS_ROLLBAR_MAX_PER_MINUTE, 30 (0 there: no limit); < 0: none */
+    int timeout_ms;           /* one export, retries included; OBS_ROLLBAR_TIMEOUT, 10000 */
+} obs_rollbar_config;
+
+/* Rollbar exporter (what OTEL_LOGS_EXPORTER=rollbar / OTEL_TRACES_EXPORTER=rollbar give): each
+   log record at or above c->level, and each `exception` event of a span, becomes one Rollbar
+   item: environment, level (critical, error, warning, info, debug from the severity),
+   body.trace (frames from exception.stacktrace, exception class and message) or body.message,
+   server.host, notifier, and custom.trace_id / span_id so an item joins its trace. Sent from
+   the batch processor's thread, one request an item (Rollbar has no batch call); 429 and 5xx
+   retried with backoff; at most max_per_minute items a minute. c: NULL or zeroed fields: the
+   environment. Returns NULL without an access token or with a bad endpoint (a diagnostic says
+   which, once obs_init has run). An exporter serves one pipeline (obs_shutdown frees it with
+   that pipeline): for records and spans, make two. Thread safety: any thread. */
+OBSDEF obs_exporter *obs_rollbar_exporter_new(const obs_rollbar_config *c);
+
+/* CloudWatch Logs exporter settings; zero fields come from the environment, then the
+   default. Everything is copied. */
+typedef struct obs_cloudwatch_config {
+    const char *log_group;         /* OBS_CLOUDWATCH_LOG_GROUP, else service.name */
+    const char *log_stream;        /* OBS_CLOUDWATCH_LOG_STREAM, else "<host>/<executable>/<pid>";
+                                      made (with its group) when missing */
+    const char *region;            /* AWS_REGION, else AWS_DEFAULT_REGION; required */
+    const char *endpoint;          /* OBS_CLOUDWATCH_ENDPOINT, else
+                                      https://logs.<region>.amazonaws.com/ */
+    const char *access_key_id;     /* AWS_ACCESS_KEY_ID; required */
+    const char *secret_access_key; /* secret; AWS_SECRET_ACCESS_KEY; required */
+    const char *session_token;     /* secret; AWS_SESSION_TOKEN (temporary credentials) */
+    obs_level level;               /* records below it are skipped; OBS_CLOUDWATCH_LEVEL, none */
+    int timeout_ms;                /* one export, retries included; OBS_CLOUDWATCH_TIMEOUT, 10000 */
+} obs_cloudwatch_config;
+
+/* CloudWatch Logs exporter (what OTEL_LOGS_EXPORTER=cloudwatch gives): PutLogEvents calls for
+   one log group and stream, in time order, within the per-call limits (10,000 events,
+   1,048,576 bytes counting 26 per event, 24 hours), each event's message a JSON object laid
+   out as the Collector's awscloudwatchlogs exporter does (body, severity_number,
+   severity_text, trace_id, span_id, attributes, resource) plus xray_trace_id. Signed
+   by the curl binary (curl >= 7.75: --aws-sigv4); the credentials reach curl through its
+   config pipe, never its command line. 429, 5xx and ThrottlingException retried with
+   backoff. c: NULL or zeroed fields: the environment. Returns NULL without a region or
+   credentials (a diagnostic says which, once obs_init has run). Log records only; one
+   pipeline. Thread safety: any thread. */
+OBSDEF obs_exporter *obs_cloudwatch_exporter_new(const obs_cloudwatch_config *c);
+
+
 #ifdef OBS_DISABLE
 /* Every function is an empty inline stub (OBSDEF is `static inline` here): calls compile to
    nothing; the log macros do not even evaluate their arguments. `make check-disable` keeps
@@ -814,6 +892,8 @@ OBSDEF void obs_http_client_end(obs_span *s, int status_code) {}
 OBSDEF void obs_http_inject(const obs_span *s, obs_http_headers *out) { if (out) out->traceparent[0] = out->tracestate[0] = out->xray[0] = 0; }
 OBSDEF obs_exporter *obs_xray_exporter_new(const char *daemon_address) { return 0; }
 OBSDEF obs_xray_stats obs_xray_exporter_stats(obs_exporter *e) { obs_xray_stats st; memset(&st, 0, sizeof st); return st; }
+OBSDEF obs_exporter *obs_rollbar_exporter_new(const obs_rollbar_config *c) { return 0; }
+OBSDEF obs_exporter *obs_cloudwatch_exporter_new(const obs_cloudwatch_config *c) { return 0; }
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
@@ -5239,6 +5319,9 @@ typedef struct obs__http_req {
     const void *body;
     size_t body_len;
     int timeout_ms; /* whole call, name resolution aside; 0 = no limit */
+    const char *aws_sigv4; /* curl --aws-sigv4 value ("aws:amz:REGION:SERVICE"); NULL: none.
+                              Set, the request goes through curl even for http:// */
+    const char *user;      /* curl --user value ("KEY:SECRET"), a secret: config pipe only */
 } obs__http_req;
 
 typedef struct obs__http_resp {
@@ -5360,6 +5443,10 @@ static int obs__http_check(const obs__http_req *req, obs__http_resp *resp) {
     if (!req || !req->url || (!req->body && req->body_len)) return obs__fail(resp, "bad request");
     if (req->content_type && obs__has_ctl(req->content_type)) {
         return obs__fail(resp, "bad content type");
+    }
+    if ((req->aws_sigv4 && obs__has_ctl(req->aws_sigv4)) ||
+        (req->user && obs__has_ctl(req->user))) {
+        return obs__fail(resp, "bad signing settings"); /* never the value: a secret */
     }
     for (i = 0; i < req->n_headers; i++) {
         const char *h = req->headers[i];
@@ -5808,7 +5895,9 @@ static int obs__curl_config(const obs__http_req *req, obs__buf *b, obs__http_res
     obs__cfg(b, "data-binary", "@-", "");          /* body: stdin */
     obs__cfg(b, "dump-header", "/dev/fd/4", "");   /* status line and Retry-After */
     obs__cfg(b, "user-agent", OBS__UA, "");
-    obs__cfg(b, "header", "Expect:", "");          /* no 1 s wait for 100 Continue */
+    /* no 1 s wait for 100 Continue; but curl before 8.3 signs the empty "Expect:" it was told
+       to remove, which AWS refuses (curl#11664): signed requests keep curl's default */
+    if (!req->aws_sigv4) obs__cfg(b, "header", "Expect:", "");
     obs__cfg(b, "header", "Content-Type: ", req->content_type ? req->content_type : "");
     for (i = 0; i < req->n_headers; i++) obs__cfg(b, "header", req->headers[i], "");
     if (req->timeout_ms > 0) {
@@ -5816,6 +5905,8 @@ static int obs__curl_config(const obs__http_req *req, obs__buf *b, obs__http_res
                         req->timeout_ms % 1000);
     }
     if (cacert && *cacert) obs__cfg(b, "cacert", cacert, "");
+    if (req->aws_sigv4) obs__cfg(b, "aws-sigv4", req->aws_sigv4, "");
+    if (req->user) obs__cfg(b, "user", req->user, "");
     return b->oom ? obs__fail(resp, "out of memory") : 0;
 }
 
@@ -6014,11 +6105,14 @@ static int obs__curl_post(const obs__http_req *req, obs__http_resp *resp) {
 
 /* ---- dispatcher ---- */
 
-/* https:// goes through curl (obs.h has no TLS of its own), http:// through the socket
-   client on connection c (may be NULL: a fresh connection, closed after the call). */
+/* https:// goes through curl (obs.h has no TLS of its own), and so does a request curl must
+   sign (aws_sigv4, user); http:// through the socket client on connection c (may be NULL: a
+   fresh connection, closed after the call). */
 static int obs__transport_post(obs__http_conn *c, const obs__http_req *req,
                                obs__http_resp *resp) {
-    if (req && req->url && req->url->https) return obs__curl_post(req, resp);
+    if (req && req->url && (req->url->https || req->aws_sigv4 || req->user)) {
+        return obs__curl_post(req, resp);
+    }
     return obs__http_post(c, req, resp);
 }
 /* >>part:http end */
@@ -6103,11 +6197,62 @@ static int64_t obs__backoff_ms(int attempt, int retry_after_s) {
     return base / 2 + (int64_t)(r % (uint64_t)(base / 2 + 1));
 }
 
+/* What a retry policy says of a response (status > 0) or a failed connection (status 0). */
+enum { OBS__GIVE_UP = 0, OBS__RETRY = 1, OBS__TO_CALLER = 2 };
+static int obs__otlp_policy(int status, const obs__http_resp *resp) {
+    (void)resp;
+    return status == 0 || obs__retryable(status) ? OBS__RETRY : OBS__GIVE_UP;
+}
+
+/* Posts req until it is accepted (2xx: OBS_OK), refused, or the deadline passes, retrying what
+   policy says (backoff, Retry-After). OBS__TO_CALLER returns OBS_ERR_NET quietly, the response
+   in resp for the caller to act on. who names the endpoint and `n what` the items in
+   diagnostics (never a header value). Counts requests and retries. */
+static obs_result obs__post_retry(obs__http_conn *conn, obs__http_req *req, obs__http_resp *resp,
+                                  int (*policy)(int status, const obs__http_resp *resp),
+                                  const char *who, size_t n, const char *what, int64_t deadline_ms) {
+    int attempt;
+    for (attempt = 0;; attempt++) {
+        int64_t left = deadline_ms - obs__mono_ms(), wait;
+        int rc, status, verdict;
+        if (left <= 0) {
+            obs__diag(1, "%s: export timed out; dropping %lu %s", who, (unsigned long)n, what);
+            return OBS_ERR_TIMEOUT;
+        }
+        req->timeout_ms = (int)left;
+        obs__count_global(OBS__C_REQUESTS, 1);
+        rc = obs__transport_post(conn, req, resp);
+        status = rc == 0 ? resp->status : 0;
+        if (status >= 200 && status < 300) {
+            obs__diag(4, "%s: exported %lu %s (HTTP %d)", who, (unsigned long)n, what, status);
+            return OBS_OK;
+        }
+        verdict = policy(status, resp);
+        if (verdict == OBS__TO_CALLER) return OBS_ERR_NET;
+        if (verdict == OBS__GIVE_UP) {
+            if (rc) obs__diag(1, "%s: %s; dropping %lu %s", who, resp->err, (unsigned long)n,
+                              what);
+            else obs__diag(1, "%s: HTTP %d; dropping %lu %s (not retryable)", who, status,
+                           (unsigned long)n, what);
+            return OBS_ERR_NET;
+        }
+        wait = obs__backoff_ms(attempt, rc == 0 ? resp->retry_after_s : -1);
+        if (rc) obs__diag(3, "%s: %s; retry in %lld ms", who, resp->err, (long long)wait);
+        else obs__diag(3, "%s: HTTP %d; retry in %lld ms", who, status, (long long)wait);
+        if (wait >= deadline_ms - obs__mono_ms()) {
+            obs__diag(1, "%s: %s; dropping %lu %s (no time left to retry)", who,
+                      rc ? resp->err : "receiver busy", (unsigned long)n, what);
+            return rc ? OBS_ERR_NET : OBS_ERR_TIMEOUT;
+        }
+        obs__count_global(OBS__C_RETRIES, 1);
+        obs__sleep_ms(wait);
+    }
+}
+
 /* Posts o->body until it is accepted, refused, or the deadline passes. */
 static obs_result obs__otlp_send(obs__otlp *o, size_t n, int64_t deadline_ms) {
     obs__http_req req;
-    const char *what = o->logs ? "log records" : "spans";
-    int attempt;
+    obs_result r;
     memset(&req, 0, sizeof req);
     req.url = &o->url;
     req.content_type = o->protobuf ? "application/x-protobuf" : "application/json";
@@ -6115,38 +6260,10 @@ static obs_result obs__otlp_send(obs__otlp *o, size_t n, int64_t deadline_ms) {
     req.n_headers = o->n_headers;
     req.body = o->body.p;
     req.body_len = o->body.len;
-    for (attempt = 0;; attempt++) {
-        int64_t left = deadline_ms - obs__mono_ms(), wait;
-        int rc, status;
-        if (left <= 0) {
-            obs__diag(1, "%s: export timed out; dropping %lu %s", o->endpoint, (unsigned long)n, what);
-            return OBS_ERR_TIMEOUT;
-        }
-        req.timeout_ms = (int)left;
-        obs__count_global(OBS__C_REQUESTS, 1);
-        rc = obs__transport_post(&o->conn, &req, &o->resp);
-        status = rc == 0 ? o->resp.status : 0;
-        if (status >= 200 && status < 300) {
-            obs__diag(4, "%s: exported %lu %s (HTTP %d)", o->endpoint, (unsigned long)n, what, status);
-            obs__otlp_partial(o, n);
-            return OBS_OK;
-        }
-        if (rc == 0 && !obs__retryable(status)) {
-            obs__diag(1, "%s: HTTP %d; dropping %lu %s (not retryable)", o->endpoint, status,
-                      (unsigned long)n, what);
-            return OBS_ERR_NET;
-        }
-        wait = obs__backoff_ms(attempt, rc == 0 ? o->resp.retry_after_s : -1);
-        if (rc) obs__diag(3, "%s: %s; retry in %lld ms", o->endpoint, o->resp.err, (long long)wait);
-        else obs__diag(3, "%s: HTTP %d; retry in %lld ms", o->endpoint, status, (long long)wait);
-        if (wait >= deadline_ms - obs__mono_ms()) {
-            obs__diag(1, "%s: %s; dropping %lu %s (no time left to retry)", o->endpoint,
-                      rc ? o->resp.err : "receiver busy", (unsigned long)n, what);
-            return rc ? OBS_ERR_NET : OBS_ERR_TIMEOUT;
-        }
-        obs__count_global(OBS__C_RETRIES, 1);
-        obs__sleep_ms(wait);
-    }
+    r = obs__post_retry(&o->conn, &req, &o->resp, obs__otlp_policy, o->endpoint, n,
+                        o->logs ? "log records" : "spans", deadline_ms);
+    if (r == OBS_OK) obs__otlp_partial(o, n);
+    return r;
 }
 
 static obs_result obs__otlp_export(obs__otlp *o, const void *const *items, size_t n, int64_t deadline_ms) {
@@ -7018,6 +7135,1023 @@ OBSDEF void obs_http_client_end(obs_span *s, int status_code) {
 }
 
 // ============================================================================
+// >>impl:rollbar -- Rollbar items from log records and span exceptions, rate-limited
+// ============================================================================
+#include <sys/utsname.h>
+
+/* Names in the exporter lists (OTEL_TRACES_EXPORTER, OTEL_LOGS_EXPORTER). */
+#define OBS__EXP_ROLLBAR 64
+#define OBS__EXP_CLOUDWATCH 128
+
+/* >>impl:env helpers (defined after this section). */
+static const char *obs__env(const char *name);
+static int obs__setting_int(int given, const char *name, int def, int min);
+static obs_level obs__level_from(const char *v, const char *name, obs_level def);
+
+/* ---- shared by both ---- */
+
+/* A string resource attribute (NULL when absent or empty); valid while obs runs. */
+static const char *obs__res_str(const char *key) {
+    size_t n = 0;
+    const obs_attr *res = obs_resource(&n);
+    const obs_attr *a = res ? obs_attr_find(res, n, key) : NULL;
+    return a && a->type == OBS_ATTR_STRING && a->n ? a->v.s : NULL;
+}
+
+/* The caller's setting when not empty, else the variable (NULL when unset). */
+static const char *obs__given(const char *given, const char *var) {
+    return given && *given ? given : obs__env(var);
+}
+
+/* The caller's setting, else the variable, else def; copied (NULL only when out of memory). */
+static char *obs__setting_str(const char *given, const char *var, const char *def) {
+    const char *v = given && *given ? given : var ? obs__env(var) : NULL;
+    return v || def ? obs__strdup(v ? v : def) : NULL;
+}
+
+static void obs__json_bool(obs__buf *b, int v) { obs__buf_puts(b, v ? "true" : "false"); }
+
+/* An attribute value as plain JSON (not OTLP's AnyValue): what Rollbar and Logs Insights read. */
+static void obs__json_plain(obs__buf *b, const obs_attr *a) {
+    size_t i;
+    if (a->type == OBS_ATTR_STRING) obs__json_str(b, a->v.s, a->n);
+    else if (a->type == OBS_ATTR_BOOL) obs__json_bool(b, a->v.b);
+    else if (a->type == OBS_ATTR_INT) obs__json_i64(b, a->v.i);
+    else if (a->type == OBS_ATTR_DOUBLE) obs__json_double(b, a->v.d);
+    else {
+        obs__buf_putc(b, '[');
+        for (i = 0; i < a->n; i++) {
+            if (i) obs__buf_putc(b, ',');
+            if (a->type == OBS_ATTR_STRING_ARRAY) obs__json_cstr(b, a->v.sa[i]);
+            else if (a->type == OBS_ATTR_BOOL_ARRAY) obs__json_bool(b, a->v.ba[i]);
+            else if (a->type == OBS_ATTR_INT_ARRAY) obs__json_i64(b, a->v.ia[i]);
+            else obs__json_double(b, a->v.da[i]);
+        }
+        obs__buf_putc(b, ']');
+    }
+}
+
+/* `,"attributes":{...}` without the exception.* ones (the item's body has those); nothing
+   when none is left. */
+static void obs__json_plain_attrs(obs__buf *b, const obs_attr *a, size_t n) {
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        if (strncmp(a[i].key, "exception.", 10) == 0) continue;
+        obs__buf_puts(b, k++ ? "," : ",\"attributes\":{");
+        obs__json_cstr(b, a[i].key);
+        obs__buf_putc(b, ':');
+        obs__json_plain(b, &a[i]);
+    }
+    if (k) obs__buf_putc(b, '}');
+}
+
+static const char *obs__attr_s(const obs_attr *a, size_t n, const char *key) {
+    const obs_attr *f = a ? obs_attr_find(a, n, key) : NULL;
+    return f && f->type == OBS_ATTR_STRING ? f->v.s : NULL;
+}
+
+/* 5xx, 429 and failed connections are worth another try; other 4xx are final. */
+static int obs__backend_policy(int status, const obs__http_resp *resp) {
+    (void)resp;
+    return status == 0 || status == 429 || status >= 500 ? OBS__RETRY : OBS__GIVE_UP;
+}
+
+/* The service's own words about a refusal ("message", else "__type"), for a diagnostic. */
+static void obs__backend_why(const obs__http_resp *resp, char *out, size_t cap) {
+    obs__json_find_str(resp->body.p, "\"message\"", out, cap);
+    if (!out[0]) obs__json_find_str(resp->body.p, "\"__type\"", out, cap);
+    if (!out[0]) snprintf(out, cap, "HTTP %d", resp->status);
+}
+
+/* ---- Rollbar ---- */
+#define OBS__RB_FRAMES 64             /* frames kept of a stack trace */
+#define OBS__RB_MAX_ITEM (500 * 1024) /* larger items are rebuilt without attributes */
+#define OBS__RB_SEEN 64               /* recent (span, "type: message") pairs sent */
+
+typedef struct obs__rollbar {
+    obs_exporter exp;
+    pthread_mutex_t lock; /* the span and the log pipeline may share one exporter */
+    int refs;             /* pipelines holding it; the last shutdown frees it */
+    int shared_ok;        /* made from the environment: the log pipeline may share it */
+    char *endpoint;
+    obs__url url;
+    char *token_header;   /* "X-Rollbar-Access-Token: ..." (a secret) */
+    char *environment;    /* NULL: from the resource, at export time */
+    obs_level level;
+    int max_per_minute;   /* <= 0: no limit */
+    int timeout_ms;
+    double tokens;        /* the rate limit's bucket: max_per_minute, refilled over a minute */
+    int64_t refill_ms;
+    uint64_t limited;     /* items dropped by the rate limit */
+    int64_t limited_said_ms;
+    uint64_t seen[OBS__RB_SEEN];
+    unsigned seen_next;
+    char platform[32];
+    obs__http_conn conn;
+    obs__http_resp resp;
+    obs__buf body;
+} obs__rollbar;
+
+/* Rollbar's level names for a severity number. */
+static const char *obs__rb_level(int sev) {
+    static const char *const names[] = {"debug", "debug", "info", "warning", "error", "critical"};
+    return names[sev <= 1 ? 0 : sev >= 21 ? 5 : (sev - 1) / 4]; /* TRACE and DEBUG: debug */
+}
+
+static const char *obs__rb_environment(const obs__rollbar *r) {
+    const char *e = r->environment;
+    if (!e) e = obs__res_str("deployment.environment.name");
+    if (!e) e = obs__res_str("deployment.environment");
+    return e ? e : "production";
+}
+
+/* One stack-trace frame, pointing into the trace text. */
+typedef struct obs__rb_frame {
+    const char *file, *method;
+    size_t file_n, method_n;
+    int64_t line; /* -1: unknown */
+} obs__rb_frame;
+
+static const char *obs__mem_find(const char *s, size_t n, const char *what) {
+    size_t w = strlen(what), i;
+    for (i = 0; i + w <= n; i++) {
+        if (memcmp(s + i, what, w) == 0) return s + i;
+    }
+    return NULL;
+}
+
+/* A line of a stack trace as a frame: glibc's backtrace_symbols ("file(func+0x1d) [0x..]"),
+   Python ('File "f.py", line 3, in g'), a bare address ("0x4011d6": in the executable), else
+   the whole line as the file. 0 for a blank line. */
+static int obs__rb_parse_frame(const char *s, size_t n, const char *exe, obs__rb_frame *f) {
+    const char *p, *q, *end;
+    memset(f, 0, sizeof *f);
+    f->line = -1;
+    while (n && (*s == ' ' || *s == '\t')) s++, n--;
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r')) n--;
+    if (!n) return 0;
+    end = s + n;
+    q = n > 6 && memcmp(s, "File \"", 6) == 0 ? (const char *)memchr(s + 6, '"', n - 6) : NULL;
+    if (q) { /* Python */
+        f->file = s + 6;
+        f->file_n = (size_t)(q - f->file);
+        if ((p = obs__mem_find(q, (size_t)(end - q), ", line ")) != NULL) {
+            const char *e;
+            f->line = obs__num(p + 7, 10, &e);
+        }
+        if ((p = obs__mem_find(q, (size_t)(end - q), ", in ")) != NULL) {
+            f->method = p + 5;
+            f->method_n = (size_t)(end - f->method);
+        }
+        return 1;
+    }
+    if (n > 2 && s[0] == '0' && s[1] == 'x') {
+        for (p = s + 2; p < end && strchr("0123456789abcdefABCDEF", *p); p++) {
+        }
+        if (p == end) {
+            f->file = exe;
+            f->file_n = strlen(exe);
+            f->method = s;
+            f->method_n = n;
+            return 1;
+        }
+    }
+    p = (const char *)memchr(s, '(', n);
+    q = p ? (const char *)memchr(p, ')', (size_t)(end - p)) : NULL;
+    if (p && q) { /* glibc */
+        const char *plus = (const char *)memchr(p + 1, '+', (size_t)(q - p - 1));
+        f->file = p > s ? s : exe;
+        f->file_n = p > s ? (size_t)(p - s) : strlen(exe);
+        f->method = p + 1;
+        f->method_n = (size_t)((plus ? plus : q) - f->method);
+        if (!f->method_n) { /* no symbol ("(+0x1136)"): the address in [...], else the offset */
+            const char *b1 = (const char *)memchr(q, '[', (size_t)(end - q));
+            const char *b2 = b1 ? (const char *)memchr(b1, ']', (size_t)(end - b1)) : NULL;
+            f->method = b2 ? b1 + 1 : p + 1;
+            f->method_n = (size_t)(b2 ? b2 - f->method : q - f->method);
+        }
+        return 1;
+    }
+    f->file = s;
+    f->file_n = n;
+    return 1;
+}
+
+static void obs__rb_put_frame(obs__buf *b, const obs__rb_frame *f) {
+    OBS__PUTL(b, "{\"filename\":");
+    obs__json_str(b, f->file_n ? f->file : "(unknown)", f->file_n ? f->file_n : 9);
+    if (f->line >= 0) {
+        OBS__PUTL(b, ",\"lineno\":");
+        obs__json_i64(b, f->line);
+    }
+    if (f->method_n) {
+        OBS__PUTL(b, ",\"method\":");
+        obs__json_str(b, f->method, f->method_n);
+    }
+    obs__buf_putc(b, '}');
+}
+
+/* `"frames":[...]`, most recent call last (Rollbar's order). C, Java and JavaScript traces put
+   the most recent call first; Python's ("Traceback ...") already last, and only its
+   `File "..."` lines are frames. With no trace: one frame from `fallback`. */
+static void obs__rb_frames(obs__buf *b, const char *st, const char *exe,
+                           const obs__rb_frame *fallback) {
+    const char *line[OBS__RB_FRAMES];
+    size_t len[OBS__RB_FRAMES], k = 0, i, n;
+    int python = st && strncmp(st + strspn(st, " \t\r\n"), "Traceback", 9) == 0;
+    obs__rb_frame f;
+    for (; st && *st && k < OBS__RB_FRAMES; st += n + (st[n] != 0)) {
+        n = strcspn(st, "\n");
+        if (python && !obs__mem_find(st, n, "File \"")) continue;
+        if (!obs__rb_parse_frame(st, n, exe, &f)) continue;
+        line[k] = st;
+        len[k++] = n;
+    }
+    OBS__PUTL(b, "\"frames\":[");
+    for (i = 0; i < k; i++) {
+        size_t j = python ? i : k - 1 - i;
+        if (i) obs__buf_putc(b, ',');
+        obs__rb_parse_frame(line[j], len[j], exe, &f);
+        obs__rb_put_frame(b, &f);
+    }
+    if (!k) obs__rb_put_frame(b, fallback);
+    obs__buf_putc(b, ']');
+}
+
+/* A random (version 4) UUID: Rollbar drops a second item with the same one, so a request
+   retried after a lost response does not count twice. */
+static void obs__rb_uuid(obs__buf *b) {
+    uint8_t u[16];
+    uint64_t x = obs__os_random64(), y = obs__os_random64();
+    char s[37];
+    int i, k = 0;
+    memcpy(u, &x, 8);
+    memcpy(u + 8, &y, 8);
+    u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
+    u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
+    for (i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) s[k++] = '-';
+        obs__hex_encode(u + i, 1, s + k);
+        k += 2;
+    }
+    s[k] = 0;
+    obs__buf_puts(b, s);
+}
+
+/* An item's text up to its body: {"data":{"environment":...,"notifier":{...}, */
+static void obs__rb_head(const obs__rollbar *r, obs__buf *b, const char *level, int64_t time_ns,
+                         const char *context) {
+    const char *host = obs__res_str("host.name"), *version = obs__res_str("service.version");
+    OBS__PUTL(b, "{\"data\":{\"environment\":");
+    obs__json_cstr(b, obs__rb_environment(r));
+    OBS__PUTL(b, ",\"level\":\"");
+    obs__buf_puts(b, level);
+    OBS__PUTL(b, "\",\"timestamp\":");
+    obs__json_i64(b, time_ns / 1000000000);
+    OBS__PUTL(b, ",\"platform\":");
+    obs__json_cstr(b, r->platform);
+    OBS__PUTL(b, ",\"language\":\"c\",\"uuid\":\"");
+    obs__rb_uuid(b);
+    OBS__PUTL(b, "\",\"server\":{\"host\":");
+    obs__json_cstr(b, host ? host : "unknown");
+    obs__buf_putc(b, '}');
+    if (version) {
+        OBS__PUTL(b, ",\"code_version\":");
+        obs__json_cstr(b, version);
+    }
+    if (context) {
+        OBS__PUTL(b, ",\"context\":");
+        obs__json_cstr(b, context);
+    }
+    OBS__PUTL(b, ",\"notifier\":{\"name\":\"obs.h\",\"version\":\"" OBS_VERSION_STRING "\"},");
+}
+
+/* `"custom":{...}}}`: the ids that join the item to its trace, the service, the attributes. */
+static void obs__rb_tail(obs__buf *b, const uint8_t *trace_id, const uint8_t *span_id,
+                         const obs_attr *attrs, size_t n_attrs) {
+    const char *svc = obs__res_str("service.name");
+    OBS__PUTL(b, ",\"custom\":{\"service.name\":");
+    obs__json_cstr(b, svc ? svc : "unknown_service");
+    if (!obs__id_is_zero(trace_id, 16)) {
+        OBS__PUTL(b, ",\"trace_id\":\"");
+        obs__hex_put(b, trace_id, 16);
+        OBS__PUTL(b, "\",\"span_id\":\"");
+        obs__hex_put(b, span_id, 8);
+        obs__buf_putc(b, '"');
+    }
+    obs__json_plain_attrs(b, attrs, n_attrs);
+    OBS__PUTL(b, "}}}");
+}
+
+/* `"body":{"trace":{"frames":[...],"exception":{"class":...,"message":...}}}` */
+static void obs__rb_trace(obs__buf *b, const char *cls, const char *msg, size_t msg_n,
+                          const char *st, const char *exe, const obs__rb_frame *fallback) {
+    OBS__PUTL(b, "\"body\":{\"trace\":{");
+    obs__rb_frames(b, st, exe, fallback);
+    OBS__PUTL(b, ",\"exception\":{\"class\":");
+    obs__json_cstr(b, cls);
+    OBS__PUTL(b, ",\"message\":");
+    obs__json_str(b, msg, msg_n);
+    OBS__PUTL(b, "}}}");
+}
+
+/* A frame from the code.* attributes, for an item without a stack trace. */
+static void obs__rb_fallback(obs__rb_frame *f, const obs_attr *a, size_t n, const char *exe,
+                             const char *method) {
+    const obs_attr *line = a ? obs_attr_find(a, n, "code.line.number") : NULL;
+    const char *file = obs__attr_s(a, n, "code.file.path");
+    const char *fn = obs__attr_s(a, n, "code.function.name");
+    memset(f, 0, sizeof *f);
+    f->file = file ? file : exe;
+    f->file_n = strlen(f->file);
+    f->line = line && line->type == OBS_ATTR_INT ? line->v.i : -1;
+    f->method = fn ? fn : method;
+    f->method_n = f->method ? strlen(f->method) : 0;
+}
+
+/* FNV-1a over the span id and "type: message": obs_report_error makes an `exception` event and
+   an ERROR record "type: message" in the same span; with both signals here, one item. The
+   low bit says which signal sent it: only the other one's copy is skipped. */
+static uint64_t obs__rb_key(int logs, const uint8_t *span_id, const char *a, const char *sep,
+                            const char *c) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const char *parts[3];
+    int i;
+    const char *s;
+    for (i = 0; i < 8; i++) h = (h ^ span_id[i]) * 0x100000001b3ULL;
+    parts[0] = a, parts[1] = sep, parts[2] = c;
+    for (i = 0; i < 3; i++) {
+        for (s = parts[i]; s && *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+    }
+    return (h & ~(uint64_t)1) | (uint64_t)(logs != 0);
+}
+/* 1 when the other signal sent the pair lately (skip it), else remembers it. Outside a span: 0. */
+static int obs__rb_seen(obs__rollbar *r, const uint8_t *span_id, uint64_t key) {
+    unsigned i;
+    if (obs__id_is_zero(span_id, 8)) return 0;
+    for (i = 0; i < OBS__RB_SEEN; i++) {
+        if (r->seen[i] == (key ^ 1)) return 1;
+    }
+    r->seen[r->seen_next++ % OBS__RB_SEEN] = key;
+    return 0;
+}
+
+/* The rate limit: a bucket of max_per_minute items, refilled evenly over a minute. */
+static int obs__rb_allow(obs__rollbar *r) {
+    int64_t now = obs__mono_ms();
+    if (r->max_per_minute <= 0) return 1;
+    r->tokens += (double)(now - r->refill_ms) * r->max_per_minute / 60000.0;
+    if (r->tokens > r->max_per_minute) r->tokens = r->max_per_minute;
+    r->refill_ms = now;
+    if (r->tokens >= 1.0) {
+        r->tokens -= 1.0;
+        return 1;
+    }
+    r->limited++;
+    if (!r->limited_said_ms || now - r->limited_said_ms >= 60000) {
+        r->limited_said_ms = now;
+        obs__diag(2, "rollbar: more than %d items a minute (OBS_ROLLBAR_MAX_PER_MINUTE); dropping "
+                     "(%llu so far)", r->max_per_minute, (unsigned long long)r->limited);
+    }
+    return 0;
+}
+
+/* Sends r->body. 1 sent, 0 refused or dropped (go on with the next item), -1 stop the
+   batch (timed out, network down, or the token refused: the next item would fare no better). */
+static int obs__rb_send(obs__rollbar *r, int64_t deadline_ms, obs_result *worst) {
+    obs__http_req req;
+    const char *hdr[1];
+    char why[160];
+    obs_result rc;
+    if (r->body.oom) return 0;
+    memset(&req, 0, sizeof req);
+    hdr[0] = r->token_header;
+    req.url = &r->url;
+    req.content_type = "application/json";
+    req.headers = hdr;
+    req.n_headers = 1;
+    req.body = r->body.p;
+    req.body_len = r->body.len;
+    rc = obs__post_retry(&r->conn, &req, &r->resp, obs__backend_policy, "rollbar", 1, "item",
+                         deadline_ms);
+    if (rc == OBS_OK) return 1;
+    if (r->resp.status >= 400) {
+        obs__backend_why(&r->resp, why, sizeof why);
+        obs__diag(1, "rollbar: item refused: %s", why);
+    }
+    if (rc == OBS_ERR_TIMEOUT || r->resp.status == 0 || r->resp.status == 401 ||
+        r->resp.status == 403) {
+        *worst = rc;
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds the item with `build`, lean (no attributes, message cut) when it is too big. */
+typedef void (*obs__rb_build_fn)(const obs__rollbar *r, obs__buf *b, const void *item,
+                                 const void *extra, int lean);
+static void obs__rb_make(obs__rollbar *r, obs__rb_build_fn build, const void *item,
+                         const void *extra) {
+    obs__buf_reset(&r->body);
+    build(r, &r->body, item, extra, 0);
+    if (r->body.len > OBS__RB_MAX_ITEM) {
+        obs__buf_reset(&r->body);
+        build(r, &r->body, item, extra, 1);
+    }
+}
+
+static size_t obs__rb_cut(const char *s, int lean) {
+    size_t n = strlen(s);
+    return lean ? obs__utf8_cut(s, n, 65536) : n;
+}
+
+static void obs__rb_build_log(const obs__rollbar *r, obs__buf *b, const void *item,
+                              const void *extra, int lean) {
+    const obs_log_data *d = (const obs_log_data *)item;
+    const char *exe = obs__res_str("process.executable.name");
+    const char *type = obs__attr_s(d->attrs, d->n_attrs, "exception.type");
+    const char *st = obs__attr_s(d->attrs, d->n_attrs, "exception.stacktrace");
+    const char *msg = obs__attr_s(d->attrs, d->n_attrs, "exception.message");
+    (void)extra;
+    exe = exe ? exe : "unknown";
+    obs__rb_head(r, b, obs__rb_level((int)d->level), d->time_ns, NULL);
+    if (type || st) {
+        obs__rb_frame fb;
+        obs__rb_fallback(&fb, d->attrs, d->n_attrs, exe, NULL);
+        msg = msg ? msg : d->body;
+        obs__rb_trace(b, type ? type : obs_level_name(d->level), msg, obs__rb_cut(msg, lean), st,
+                      exe, &fb);
+    } else {
+        OBS__PUTL(b, "\"body\":{\"message\":{\"body\":");
+        obs__json_str(b, d->body, obs__rb_cut(d->body, lean));
+        OBS__PUTL(b, "}}");
+    }
+    obs__rb_tail(b, d->trace_id, d->span_id, d->attrs, lean ? 0 : d->n_attrs);
+}
+
+static void obs__rb_build_exception(const obs__rollbar *r, obs__buf *b, const void *item,
+                                    const void *extra, int lean) {
+    const obs_span_data *s = (const obs_span_data *)item;
+    const obs_event *e = (const obs_event *)extra;
+    const char *exe = obs__res_str("process.executable.name");
+    const char *type = obs__attr_s(e->attrs, e->n_attrs, "exception.type");
+    const char *msg = obs__attr_s(e->attrs, e->n_attrs, "exception.message");
+    const char *st = obs__attr_s(e->attrs, e->n_attrs, "exception.stacktrace");
+    obs__rb_frame fb;
+    exe = exe ? exe : "unknown";
+    obs__rb_fallback(&fb, s->attrs, s->n_attrs, exe, s->name);
+    obs__rb_head(r, b, "error", e->time_ns, s->name);
+    msg = msg ? msg : "";
+    obs__rb_trace(b, type ? type : "error", msg, obs__rb_cut(msg, lean), st, exe, &fb);
+    obs__rb_tail(b, s->trace_id, s->span_id, s->attrs, lean ? 0 : s->n_attrs);
+}
+
+static obs_result obs__rb_logs(void *ud, const obs_log_data *const *recs, size_t n,
+                               int timeout_ms) {
+    obs__rollbar *r = (obs__rollbar *)ud;
+    int64_t deadline = obs__deadline(r->timeout_ms, timeout_ms);
+    obs_result worst = OBS_OK;
+    size_t i;
+    pthread_mutex_lock(&r->lock);
+    for (i = 0; i < n; i++) {
+        const obs_log_data *d = recs[i];
+        if ((int)d->level < (int)r->level) continue;
+        if (obs__rb_seen(r, d->span_id, obs__rb_key(1, d->span_id, d->body, "", ""))) continue;
+        if (!obs__rb_allow(r)) {
+            obs__count_global(OBS__C_LOG_REJECTED, 1);
+            continue;
+        }
+        obs__rb_make(r, obs__rb_build_log, d, NULL);
+        if (obs__rb_send(r, deadline, &worst) < 0) break;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return worst;
+}
+
+static obs_result obs__rb_spans(void *ud, const obs_span_data *const *spans, size_t n,
+                                int timeout_ms) {
+    obs__rollbar *r = (obs__rollbar *)ud;
+    int64_t deadline = obs__deadline(r->timeout_ms, timeout_ms);
+    obs_result worst = OBS_OK;
+    size_t i, j;
+    int stop = 0;
+    pthread_mutex_lock(&r->lock);
+    for (i = 0; i < n && !stop; i++) {
+        const obs_span_data *s = spans[i];
+        int dropped = 0;
+        for (j = 0; j < s->n_events && !stop; j++) {
+            const obs_event *e = &s->events[j];
+            const char *type, *msg;
+            uint64_t key;
+            if (!e->name || strcmp(e->name, "exception") != 0) continue;
+            type = obs__attr_s(e->attrs, e->n_attrs, "exception.type");
+            msg = obs__attr_s(e->attrs, e->n_attrs, "exception.message");
+            key = obs__rb_key(0, s->span_id, type ? type : "error", ": ", msg ? msg : "");
+            if (obs__rb_seen(r, s->span_id, key)) continue;
+            if (!obs__rb_allow(r)) {
+                dropped = 1;
+                continue;
+            }
+            obs__rb_make(r, obs__rb_build_exception, s, e);
+            stop = obs__rb_send(r, deadline, &worst) < 0;
+        }
+        if (dropped) obs__count_global(OBS__C_SPAN_REJECTED, 1);
+    }
+    pthread_mutex_unlock(&r->lock);
+    return worst;
+}
+
+static void obs__rb_free(obs__rollbar *r) {
+    if (r->limited) {
+        obs__diag(2, "rollbar: %llu items dropped over the rate limit",
+                  (unsigned long long)r->limited);
+    }
+    obs__http_conn_close(&r->conn);
+    obs__http_resp_free(&r->resp);
+    obs__buf_free(&r->body);
+    obs__free(r->endpoint);
+    obs__free(r->token_header);
+    obs__free(r->environment);
+    pthread_mutex_destroy(&r->lock);
+    obs__free(r);
+}
+
+static void obs__rb_shutdown(void *ud) {
+    obs__rollbar *r = (obs__rollbar *)ud;
+    int left;
+    pthread_mutex_lock(&r->lock);
+    left = --r->refs;
+    pthread_mutex_unlock(&r->lock);
+    if (left <= 0) obs__rb_free(r);
+}
+
+OBSDEF obs_exporter *obs_rollbar_exporter_new(const obs_rollbar_config *c) {
+    OBS__ZERO(obs_rollbar_config, none);
+    obs__rollbar *r;
+    const char *token, *env;
+    struct utsname un;
+    size_t i;
+    if (!c) c = &none;
+    token = obs__given(c->access_token, "ROLLBAR_ACCESS_TOKEN");
+    if (!token || obs__has_ctl(token)) {
+        obs__diag(1, "rollbar: %s; no Rollbar export",
+                  token ? "the access token holds a control character"
+                        : "no access token (ROLLBAR_ACCESS_TOKEN)");
+        return NULL;
+    }
+    if (!(r = (obs__rollbar *)obs__calloc(sizeof *r))) return NULL;
+    pthread_mutex_init(&r->lock, NULL);
+    r->refs = 1;
+    obs__http_conn_init(&r->conn);
+    obs__http_resp_init(&r->resp);
+    r->endpoint = obs__setting_str(c->endpoint, "OBS_ROLLBAR_ENDPOINT",
+                                   "https://api.rollbar.com/api/1/item/");
+    env = obs__given(c->environment, "OBS_ROLLBAR_ENVIRONMENT");
+    r->environment = env ? obs__strdup(env) : NULL;
+    i = strlen(token) + 25;
+    if ((r->token_header = (char *)obs__alloc(i)) != NULL) {
+        snprintf(r->token_header, i, "X-Rollbar-Access-Token: %s", token);
+    }
+    if (!r->endpoint || !r->token_header || (env && !r->environment)) {
+        obs__rb_free(r);
+        return NULL;
+    }
+    if (obs__url_parse(r->endpoint, &r->url) != 0) {
+        obs__diag(1, "rollbar: invalid endpoint \"%.200s\"; no Rollbar export", r->endpoint);
+        obs__rb_free(r);
+        return NULL;
+    }
+    r->level = c->level ? c->level
+                        : obs__level_from(obs__env("OBS_ROLLBAR_LEVEL"), "OBS_ROLLBAR_LEVEL",
+                                          OBS_LEVEL_ERROR);
+    r->max_per_minute = c->max_per_minute;
+    if (!r->max_per_minute) {
+        r->max_per_minute = obs__setting_int(0, "OBS_ROLLBAR_MAX_PER_MINUTE", 30, 0);
+    }
+    r->timeout_ms = obs__setting_int(c->timeout_ms, "OBS_ROLLBAR_TIMEOUT", 10000, 0);
+    r->tokens = r->max_per_minute > 0 ? r->max_per_minute : 0;
+    r->refill_ms = obs__mono_ms();
+    snprintf(r->platform, sizeof r->platform, "%.31s", uname(&un) == 0 ? un.sysname : "unix");
+    for (i = 0; r->platform[i]; i++) { /* "Linux" -> "linux" */
+        char ch = r->platform[i];
+        if (ch >= 'A' && ch <= 'Z') r->platform[i] = (char)(ch + 32);
+    }
+    r->exp.name = "rollbar";
+    r->exp.export_spans = obs__rb_spans;
+    r->exp.export_logs = obs__rb_logs;
+    r->exp.shutdown = obs__rb_shutdown;
+    r->exp.user_data = r;
+    return &r->exp;
+}
+
+/* For `rollbar` in OTEL_LOGS_EXPORTER: the span pipeline's Rollbar exporter when it has one
+   from the environment (one rate limit; obs_report_error's event and record one item), else
+   a new one. Called by obs_init before any export runs. */
+static obs_exporter *obs__rollbar_for_pipeline(int logs) {
+    obs_exporter *e;
+    int i;
+    for (i = 0; logs && i < obs__g.nprocs[OBS__SPANS]; i++) {
+        e = obs__g.procs[OBS__SPANS][i]->exp;
+        if (e->shutdown == obs__rb_shutdown && ((obs__rollbar *)e->user_data)->shared_ok) {
+            obs__rollbar *r = (obs__rollbar *)e->user_data;
+            pthread_mutex_lock(&r->lock);
+            r->refs++;
+            pthread_mutex_unlock(&r->lock);
+            return e;
+        }
+    }
+    if ((e = obs_rollbar_exporter_new(NULL)) != NULL) ((obs__rollbar *)e->user_data)->shared_ok = 1;
+    return e;
+}
+
+// ============================================================================
+// >>impl:cloudwatch -- CloudWatch Logs PutLogEvents, signed by curl --aws-sigv4
+// ============================================================================
+#define OBS__CW_EVENTS 10000                   /* events a PutLogEvents call */
+#define OBS__CW_BYTES 1048576                  /* bytes a call: messages + 26 each */
+#define OBS__CW_OVERHEAD 26
+#define OBS__CW_EVENT_MAX (262144 - OBS__CW_OVERHEAD) /* message bytes an event (AWS now
+                                                         takes 1 MB; older limit kept) */
+#define OBS__CW_SPAN_MS (24LL * 3600 * 1000)   /* a call's events span less than 24 h */
+
+typedef struct obs__cw_event {
+    int64_t ts_ms;
+    size_t seq;      /* order of arrival: ties keep it */
+    size_t off, len; /* the message, in msgs */
+} obs__cw_event;
+
+typedef struct obs__cloudwatch {
+    obs_exporter exp;
+    char *endpoint;
+    obs__url url;
+    char *group, *stream; /* NULL: from the resource at the first export */
+    char *sigv4;          /* "aws:amz:<region>:logs" */
+    char *user;           /* "<key id>:<secret>": curl's config pipe only */
+    char *token_header;   /* "X-Amz-Security-Token: ..." or NULL */
+    obs_level level;
+    int timeout_ms;
+    obs__http_conn conn;
+    obs__http_resp resp;
+    obs__buf msgs, body;
+    obs__cw_event *ev;
+    size_t ev_cap;
+} obs__cloudwatch;
+
+/* 5xx, 429 and ThrottlingException: retried; a missing stream or group, or one that exists
+   already: the caller's business; the rest is final. */
+static int obs__cw_policy(int status, const obs__http_resp *resp) {
+    const char *b = resp->body.p ? resp->body.p : "";
+    if (status == 0 || status == 429 || status >= 500) return OBS__RETRY;
+    if (strstr(b, "ThrottlingException")) return OBS__RETRY; /* AWS throttles with a 400 */
+    if (strstr(b, "ResourceNotFoundException")) return OBS__TO_CALLER;
+    if (strstr(b, "ResourceAlreadyExistsException")) return OBS__TO_CALLER;
+    return OBS__GIVE_UP;
+}
+
+/* One Logs API call (target "PutLogEvents", ...) with c->body, signed by curl. */
+static obs_result obs__cw_call(obs__cloudwatch *c, const char *target, size_t n,
+                               int64_t deadline_ms) {
+    obs__http_req req;
+    const char *hdr[2];
+    char t[64], what[48];
+    memset(&req, 0, sizeof req);
+    snprintf(t, sizeof t, "X-Amz-Target: Logs_20140328.%s", target);
+    hdr[0] = t;
+    hdr[1] = c->token_header;
+    req.url = &c->url;
+    req.content_type = "application/x-amz-json-1.1";
+    req.headers = hdr;
+    req.n_headers = c->token_header ? 2 : 1;
+    req.body = c->body.p;
+    req.body_len = c->body.len;
+    req.aws_sigv4 = c->sigv4;
+    req.user = c->user;
+    snprintf(what, sizeof what, "%s request", target); /* "dropping 1 CreateLogGroup request" */
+    return obs__post_retry(&c->conn, &req, &c->resp, obs__cw_policy, "cloudwatch", n ? n : 1,
+                           n ? "log records" : what, deadline_ms);
+}
+
+static int obs__cw_has(const obs__cloudwatch *c, const char *what) {
+    return c->resp.status == 400 && c->resp.body.p && strstr(c->resp.body.p, what) != NULL;
+}
+
+/* CreateLogStream, and CreateLogGroup first when the group is missing too. */
+static obs_result obs__cw_create(obs__cloudwatch *c, int64_t deadline_ms, int group) {
+    obs_result r;
+    obs__buf_reset(&c->body);
+    OBS__PUTL(&c->body, "{\"logGroupName\":");
+    obs__json_cstr(&c->body, c->group);
+    if (!group) {
+        OBS__PUTL(&c->body, ",\"logStreamName\":");
+        obs__json_cstr(&c->body, c->stream);
+    }
+    obs__buf_putc(&c->body, '}');
+    if (c->body.oom) return OBS_ERR_NOMEM;
+    r = obs__cw_call(c, group ? "CreateLogGroup" : "CreateLogStream", 0, deadline_ms);
+    if (r == OBS_OK) {
+        obs__diag(3, "cloudwatch: made log %s \"%.200s\"", group ? "group" : "stream",
+                  group ? c->group : c->stream);
+    }
+    if (r != OBS_OK && obs__cw_has(c, "ResourceAlreadyExistsException")) r = OBS_OK; /* a race */
+    if (r != OBS_OK && !group && obs__cw_has(c, "ResourceNotFoundException")) {
+        r = obs__cw_create(c, deadline_ms, 1);
+        if (r == OBS_OK) r = obs__cw_create(c, deadline_ms, 0);
+    }
+    return r;
+}
+
+/* A number in a JSON response, -1 when absent. */
+static int64_t obs__json_find_i64(const char *body, const char *key) {
+    const char *p = body ? strstr(body, key) : NULL, *e;
+    if (!p) return -1;
+    p += strlen(key);
+    p += strspn(p, "\": \t\r\n");
+    return obs__num(p, 10, &e);
+}
+
+/* PutLogEvents' rejectedLogEventsInfo: events too old, expired or too new, counted. */
+static void obs__cw_rejected(const obs__cloudwatch *c, size_t n) {
+    const char *b = c->resp.body.p ? strstr(c->resp.body.p, "rejectedLogEventsInfo") : NULL;
+    int64_t old, exp, nw;
+    size_t lo = 0, hi = n, bad;
+    if (!b) return;
+    old = obs__json_find_i64(b, "\"tooOldLogEventEndIndex\"");
+    exp = obs__json_find_i64(b, "\"expiredLogEventEndIndex\"");
+    nw = obs__json_find_i64(b, "\"tooNewLogEventStartIndex\"");
+    if (old >= 0) lo = (size_t)old + 1;
+    if (exp >= 0 && (size_t)exp + 1 > lo) lo = (size_t)exp + 1;
+    if (nw >= 0 && (size_t)nw < hi) hi = (size_t)nw;
+    if (lo > n) lo = n;
+    bad = lo + (n - (hi > lo ? hi : lo));
+    if (!bad) return;
+    obs__count_global(OBS__C_LOG_REJECTED, bad);
+    obs__diag(2, "cloudwatch: %lu of %lu log events refused (older than the retention or 14 days, "
+                 "or more than 2 hours ahead)", (unsigned long)bad, (unsigned long)n);
+}
+
+/* One PutLogEvents call for ev[0..n) (sorted, within the limits). */
+static obs_result obs__cw_put(obs__cloudwatch *c, const obs__cw_event *ev, size_t n,
+                              int64_t deadline_ms) {
+    obs_result r;
+    char why[160];
+    size_t i;
+    int made = 0;
+    for (;;) {
+        obs__buf_reset(&c->body);
+        OBS__PUTL(&c->body, "{\"logGroupName\":");
+        obs__json_cstr(&c->body, c->group);
+        OBS__PUTL(&c->body, ",\"logStreamName\":");
+        obs__json_cstr(&c->body, c->stream);
+        OBS__PUTL(&c->body, ",\"logEvents\":[");
+        for (i = 0; i < n; i++) {
+            if (i) obs__buf_putc(&c->body, ',');
+            OBS__PUTL(&c->body, "{\"timestamp\":");
+            obs__json_i64(&c->body, ev[i].ts_ms);
+            OBS__PUTL(&c->body, ",\"message\":");
+            obs__json_str(&c->body, c->msgs.p + ev[i].off, ev[i].len);
+            obs__buf_putc(&c->body, '}');
+        }
+        OBS__PUTL(&c->body, "]}");
+        if (c->body.oom) return OBS_ERR_NOMEM;
+        r = obs__cw_call(c, "PutLogEvents", n, deadline_ms);
+        if (r == OBS_OK) {
+            obs__cw_rejected(c, n);
+            return OBS_OK;
+        }
+        if (made || !obs__cw_has(c, "ResourceNotFoundException")) break;
+        made = 1; /* the stream (or group) is missing: make it, then once more */
+        if (obs__cw_create(c, deadline_ms, 0) != OBS_OK) break;
+    }
+    if (c->resp.status >= 400) {
+        obs__backend_why(&c->resp, why, sizeof why);
+        obs__diag(1, "cloudwatch: %lu log records refused: %s", (unsigned long)n, why);
+    }
+    return r;
+}
+
+/* The end of the call that starts at ev[start]: at most 10,000 events and 1,048,576 bytes
+   (26 an event), less than 24 hours from the first to the last. */
+static size_t obs__cw_batch_end(const obs__cw_event *ev, size_t start, size_t k) {
+    size_t end, bytes = 0;
+    for (end = start; end < k; end++) {
+        size_t cost = ev[end].len + OBS__CW_OVERHEAD;
+        if (end - start == OBS__CW_EVENTS || bytes + cost > OBS__CW_BYTES ||
+            ev[end].ts_ms - ev[start].ts_ms >= OBS__CW_SPAN_MS) break;
+        bytes += cost;
+    }
+    return end;
+}
+
+static int obs__cw_order(const void *a, const void *b) {
+    const obs__cw_event *x = (const obs__cw_event *)a, *y = (const obs__cw_event *)b;
+    if (x->ts_ms != y->ts_ms) return x->ts_ms < y->ts_ms ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* A record as an event message: a JSON object Logs Insights splits into fields, with the
+   field names of the Collector's awscloudwatchlogs exporter (body, severity_number,
+   severity_text, trace_id, span_id, attributes, resource), so one query serves both ways
+   there; xray_trace_id added. The body is cut to body_max bytes; attrs 0 leaves the
+   attributes out. */
+static void obs__cw_message(obs__buf *b, const obs_log_data *d, size_t body_max, int attrs) {
+    const char *svc = obs__res_str("service.name");
+    size_t body_n = obs__utf8_cut(d->body, strlen(d->body), body_max);
+    OBS__PUTL(b, "{\"body\":");
+    obs__json_str(b, d->body, body_n);
+    OBS__PUTL(b, ",\"severity_number\":");
+    obs__json_i64(b, (int64_t)d->level);
+    OBS__PUTL(b, ",\"severity_text\":\"");
+    obs__buf_puts(b, obs_level_name(d->level));
+    obs__buf_putc(b, '"');
+    if (!obs__id_is_zero(d->trace_id, 16)) {
+        OBS__PUTL(b, ",\"trace_id\":\"");
+        obs__hex_put(b, d->trace_id, 16);
+        OBS__PUTL(b, "\",\"span_id\":\"");
+        obs__hex_put(b, d->span_id, 8);
+        OBS__PUTL(b, "\",\"xray_trace_id\":\"1-"); /* the X-Ray console's form of the same id */
+        obs__hex_put(b, d->trace_id, 4);
+        obs__buf_putc(b, '-');
+        obs__hex_put(b, d->trace_id + 4, 12);
+        obs__buf_putc(b, '"');
+    }
+    if (attrs) obs__json_plain_attrs(b, d->attrs, d->n_attrs);
+    OBS__PUTL(b, ",\"resource\":{\"service.name\":");
+    obs__json_cstr(b, svc ? svc : "unknown_service");
+    OBS__PUTL(b, "}}");
+}
+
+/* Names made from the resource when not given: group service.name, stream
+   host/executable/pid; characters the API refuses become '_'. */
+static char *obs__cw_name(int stream) {
+    const char *host = obs__res_str("host.name"), *exe = obs__res_str("process.executable.name");
+    const char *svc = obs__res_str("service.name");
+    obs__buf b;
+    size_t i;
+    memset(&b, 0, sizeof b);
+    if (stream) {
+        obs__buf_printf(&b, "%s/%s/%ld", host ? host : "host", exe ? exe : "process",
+                        (long)getpid());
+    } else {
+        obs__buf_puts(&b, svc ? svc : "unknown_service");
+    }
+    for (i = 0; b.p && i < b.len; i++) {
+        char ch = b.p[i];
+        int ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                 strchr("_-/.#", ch) != NULL;
+        if (!ok || (stream && (ch == ':' || ch == '*'))) b.p[i] = '_';
+    }
+    if (b.p && b.len > 512) b.p[512] = 0;
+    return b.oom ? (obs__buf_free(&b), (char *)NULL) : b.p;
+}
+
+static obs_result obs__cw_logs(void *ud, const obs_log_data *const *recs, size_t n,
+                               int timeout_ms) {
+    obs__cloudwatch *c = (obs__cloudwatch *)ud;
+    int64_t deadline = obs__deadline(c->timeout_ms, timeout_ms);
+    obs_result worst = OBS_OK, r;
+    size_t i, k = 0, start, end;
+    if (!c->group) c->group = obs__cw_name(0);
+    if (!c->stream) c->stream = obs__cw_name(1);
+    if (!c->group || !c->stream) return OBS_ERR_NOMEM;
+    if (n > c->ev_cap) {
+        obs__cw_event *ev = (obs__cw_event *)obs__realloc(c->ev, n * sizeof *ev);
+        if (!ev) return OBS_ERR_NOMEM;
+        c->ev = ev;
+        c->ev_cap = n;
+    }
+    obs__buf_reset(&c->msgs);
+    for (i = 0; i < n; i++) {
+        const obs_log_data *d = recs[i];
+        size_t off = c->msgs.len, body_max = (size_t)-1, len;
+        int attrs = 1;
+        if ((int)d->level < (int)c->level) continue;
+        for (;;) { /* over the event limit: the attributes go first, then the body is cut */
+            obs__cw_message(&c->msgs, d, body_max, attrs);
+            len = c->msgs.len - off;
+            if (len <= OBS__CW_EVENT_MAX || c->msgs.oom) break;
+            c->msgs.len = off;
+            if (attrs) {
+                attrs = 0;
+                continue;
+            }
+            if (body_max == (size_t)-1) body_max = strlen(d->body);
+            len -= OBS__CW_EVENT_MAX; /* each byte cut shortens the message by one or more */
+            body_max = body_max > len + 16 ? body_max - len - 16 : 0;
+        }
+        c->ev[k].ts_ms = d->time_ns / 1000000;
+        c->ev[k].seq = k;
+        c->ev[k].off = off;
+        c->ev[k].len = c->msgs.len - off;
+        k++;
+    }
+    if (c->msgs.oom) return OBS_ERR_NOMEM;
+    qsort(c->ev, k, sizeof *c->ev, obs__cw_order); /* PutLogEvents wants time order */
+    for (start = 0; start < k; start = end) {
+        end = obs__cw_batch_end(c->ev, start, k);
+        r = obs__cw_put(c, c->ev + start, end - start, deadline);
+        if (r != OBS_OK) worst = r;
+        if (r == OBS_ERR_TIMEOUT) break;
+    }
+    return worst;
+}
+
+static void obs__cw_shutdown(void *ud) {
+    obs__cloudwatch *c = (obs__cloudwatch *)ud;
+    obs__http_conn_close(&c->conn);
+    obs__http_resp_free(&c->resp);
+    obs__buf_free(&c->msgs);
+    obs__buf_free(&c->body);
+    obs__free(c->ev);
+    obs__free(c->endpoint);
+    obs__free(c->group);
+    obs__free(c->stream);
+    obs__free(c->sigv4);
+    if (c->user) memset(c->user, 0, strlen(c->user)); /* secrets do not linger in freed memory */
+    obs__free(c->user);
+    if (c->token_header) memset(c->token_header, 0, strlen(c->token_header));
+    obs__free(c->token_header);
+    obs__free(c);
+}
+
+OBSDEF obs_exporter *obs_cloudwatch_exporter_new(const obs_cloudwatch_config *c_) {
+    OBS__ZERO(obs_cloudwatch_config, none);
+    const obs_cloudwatch_config *cfg = c_ ? c_ : &none;
+    obs__cloudwatch *c;
+    const char *region, *key, *secret, *token, *group, *stream, *v;
+    char def[160];
+    obs__buf b;
+    region = obs__given(cfg->region, "AWS_REGION");
+    if (!region) region = obs__env("AWS_DEFAULT_REGION");
+    key = obs__given(cfg->access_key_id, "AWS_ACCESS_KEY_ID");
+    secret = obs__given(cfg->secret_access_key, "AWS_SECRET_ACCESS_KEY");
+    token = obs__given(cfg->session_token, "AWS_SESSION_TOKEN");
+    if (!region || strlen(region) > 32 ||
+        strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(region)) {
+        obs__diag(1, "cloudwatch: %s; no CloudWatch export",
+                  region ? "AWS_REGION is not a region name"
+                         : "no region (AWS_REGION or AWS_DEFAULT_REGION)");
+        return NULL;
+    }
+    if (!key || !secret || strchr(key, ':') || obs__has_ctl(key) || obs__has_ctl(secret) ||
+        (token && obs__has_ctl(token))) { /* a ':' in the key id would split curl's --user */
+        obs__diag(1, "cloudwatch: %s; no CloudWatch export",
+                  key && secret ? "malformed AWS credentials"
+                                : "no credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)");
+        return NULL;
+    }
+    if (!(c = (obs__cloudwatch *)obs__calloc(sizeof *c))) return NULL;
+    obs__http_conn_init(&c->conn);
+    obs__http_resp_init(&c->resp);
+    c->exp.user_data = c;
+    snprintf(def, sizeof def, "https://logs.%s.amazonaws.com%s/", region,
+             strncmp(region, "cn-", 3) ? "" : ".cn"); /* China's partition */
+    c->endpoint = obs__setting_str(cfg->endpoint, "OBS_CLOUDWATCH_ENDPOINT", def);
+    group = obs__given(cfg->log_group, "OBS_CLOUDWATCH_LOG_GROUP");
+    stream = obs__given(cfg->log_stream, "OBS_CLOUDWATCH_LOG_STREAM");
+    c->group = group ? obs__strdup(group) : NULL; /* NULL: named at the first export */
+    c->stream = stream ? obs__strdup(stream) : NULL;
+    memset(&b, 0, sizeof b);
+    obs__buf_printf(&b, "aws:amz:%s:logs", region);
+    c->sigv4 = b.p;
+    memset(&b, 0, sizeof b);
+    obs__buf_printf(&b, "%s:%s", key, secret);
+    c->user = b.p;
+    if (token) {
+        memset(&b, 0, sizeof b);
+        obs__buf_printf(&b, "X-Amz-Security-Token: %s", token);
+        c->token_header = b.p;
+    }
+    if (!c->endpoint || !c->sigv4 || !c->user || (token && !c->token_header) ||
+        (group && !c->group) || (stream && !c->stream)) {
+        obs__cw_shutdown(c);
+        return NULL;
+    }
+    if (obs__url_parse(c->endpoint, &c->url) != 0) {
+        obs__diag(1, "cloudwatch: invalid endpoint \"%.200s\"; no CloudWatch export", c->endpoint);
+        obs__cw_shutdown(c);
+        return NULL;
+    }
+    v = obs__env("OBS_CLOUDWATCH_LEVEL");
+    c->level = cfg->level ? cfg->level
+                          : obs__level_from(v, "OBS_CLOUDWATCH_LEVEL", OBS_LEVEL_DEFAULT);
+    c->timeout_ms = obs__setting_int(cfg->timeout_ms, "OBS_CLOUDWATCH_TIMEOUT", 10000, 0);
+    c->exp.name = "cloudwatch";
+    c->exp.export_logs = obs__cw_logs;
+    c->exp.shutdown = obs__cw_shutdown;
+    return &c->exp;
+}
+
+/* For `cloudwatch` in an exporter list: log records only. */
+static obs_exporter *obs__cloudwatch_for_pipeline(int logs) {
+    if (!logs) {
+        obs__diag(2, "OTEL_TRACES_EXPORTER: cloudwatch exports log records only (spans: otlp to a "
+                     "Collector, or xray)");
+        return NULL;
+    }
+    return obs_cloudwatch_exporter_new(NULL);
+}
+
+// ============================================================================
 // >>impl:env -- the OpenTelemetry environment: values, lists, k=v pairs
 // ============================================================================
 /* An empty variable counts as unset (spec). */
@@ -7116,7 +8250,8 @@ static int obs__kv_each(const char *list, const char *what,
 }
 
 /* Exporter lists: "otlp,console,summary,chrome,none". Bits: 1 otlp, 2 console, 8 summary,
-   16 chrome (4: none). */
+   16 chrome (4: none).
+   OBS__EXP_ROLLBAR (64), OBS__EXP_CLOUDWATCH (128): >>impl:rollbar. */
 static int obs__exporter_list(const char *given, const char *name) {
     const char *v = given ? given : obs__env(name);
     int bits = 0;
@@ -7140,8 +8275,11 @@ static int obs__exporter_list(const char *given, const char *name) {
         else if (obs__streq_nocase(word, "xray")) bits |= 32;
         else if (obs__streq_nocase(word, "summary")) bits |= 8;
         else if (obs__streq_nocase(word, "chrome")) bits |= 16;
+        else if (obs__streq_nocase(word, "rollbar")) bits |= OBS__EXP_ROLLBAR;
+        else if (obs__streq_nocase(word, "cloudwatch")) bits |= OBS__EXP_CLOUDWATCH;
         else if (word[0]) {
-            obs__diag(2, "%s: unknown exporter \"%s\" (obs.h has otlp, console, summary, chrome, xray, none)",
+            obs__diag(2, "%s: unknown exporter \"%s\" (obs.h has otlp, console, summary, chrome, xray, "
+                         "rollbar, cloudwatch, none)",
                       name, word);
         }
         v += n + (v[n] == ',');
@@ -7574,6 +8712,11 @@ static void obs__pipeline(const obs_config *cfg, int sig) {
     if (bits & 32) { /* the X-Ray daemon at AWS_XRAY_DAEMON_ADDRESS */
         if (logs) obs__diag(2, "OTEL_LOGS_EXPORTER: xray is for spans only");
         else obs__add_proc(sig, obs_xray_exporter_new(NULL), !cfg->simple_processor, &b, 1);
+    }
+    /* Rollbar and CloudWatch: always a batch processor, so the caller never waits for them */
+    if (bits & OBS__EXP_ROLLBAR) obs__add_proc(sig, obs__rollbar_for_pipeline(logs), 1, &b, 1);
+    if (bits & OBS__EXP_CLOUDWATCH) {
+        obs__add_proc(sig, obs__cloudwatch_for_pipeline(logs), 1, &b, 1);
     }
     for (i = 0; i < 4 && mine[i]; i++) obs__add_proc(sig, mine[i], !cfg->simple_processor, &b, 0);
 }
