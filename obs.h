@@ -2555,6 +2555,47 @@ static void *obs__ring_pop(obs__ring *r) {
         }
     }
 }
+/* Up to max items in one CAS: the pools move items in bunches, so the threads that share a
+   pool meet on its ring once per bunch, not once per span. Returns how many it took. */
+static size_t obs__ring_pop_n(obs__ring *r, void **out, size_t max) {
+    uint64_t pos = OBS__LOAD_RELAXED(&r->deq);
+    for (;;) {
+        size_t k = 0, i;
+        while (k < max && OBS__LOAD(&r->cells[(pos + k) & r->mask].seq) == pos + k + 1) k++;
+        if (k == 0) {
+            uint64_t now = OBS__LOAD_RELAXED(&r->deq);
+            if (now == pos) return 0; /* empty (or the next push not finished yet) */
+            pos = now;
+            continue;
+        }
+        if (!OBS__CAS(&r->deq, &pos, pos + k)) continue; /* pos now holds the new position */
+        for (i = 0; i < k; i++) { /* ours: no producer reuses a cell before we release it */
+            obs__cell *c = &r->cells[(pos + i) & r->mask];
+            out[i] = c->data;
+            OBS__STORE(&c->seq, pos + i + r->mask + 1);
+        }
+        return k;
+    }
+}
+/* n items in one CAS when n free cells follow each other; else one at a time. */
+static void obs__ring_push_n(obs__ring *r, void *const *items, size_t n) {
+    uint64_t pos = OBS__LOAD_RELAXED(&r->enq);
+    size_t i;
+    for (;;) {
+        size_t k = 0;
+        while (k < n && OBS__LOAD(&r->cells[(pos + k) & r->mask].seq) == pos + k) k++;
+        if (k < n) break; /* not enough room in a row: fall back below */
+        if (!OBS__CAS(&r->enq, &pos, pos + n)) continue;
+        for (i = 0; i < n; i++) {
+            obs__cell *c = &r->cells[(pos + i) & r->mask];
+            c->data = items[i];
+            OBS__STORE(&c->seq, pos + i + 1);
+        }
+        return;
+    }
+    for (i = 0; i < n; i++) obs__ring_push(r, items[i]);
+}
+
 /* Pop for a ring with one consumer (a processor's queue): no CAS, and the consumer's
    position is written once per batch, not per item, so producers' lines stay quiet. */
 static size_t obs__ring_pop_batch(obs__ring *r, void **out, size_t max) {
@@ -2626,12 +2667,11 @@ static void *obs__pool_grow(int pool, obs__tls *t) {
 static void *obs__pool_get(int pool, obs__tls *t) {
     void *item;
     if (OBS__LIKELY(t->ncache[pool] > 0)) return t->cache[pool][--t->ncache[pool]];
-    /* Refill half the cache at once: neighbouring cells share cache lines. */
-    while (t->ncache[pool] < OBS__TLS_CACHE / 2 && (item = obs__ring_pop(&obs__g.pools[pool].free)) != NULL) {
-        t->cache[pool][t->ncache[pool]++] = item;
-    }
+    /* Refill half the cache in one go (one CAS on the shared ring). */
+    t->ncache[pool] = (int)obs__ring_pop_n(&obs__g.pools[pool].free, t->cache[pool], OBS__TLS_CACHE / 2);
     if (t->ncache[pool] > 0) return t->cache[pool][--t->ncache[pool]];
-    return obs__pool_grow(pool, t);
+    item = obs__pool_grow(pool, t);
+    return item;
 }
 static void obs__pool_put(int pool, void *item) {
     /* The free ring holds max_items, so every item ever allocated fits. */
@@ -3194,6 +3234,16 @@ static void obs__item_release(int sig, obs__item *it) {
     if (obs__g.nprocs[sig] > 1 && OBS__ADD(&it->refs, -1) != 1) return;
     obs__pool_put(sig, it);
 }
+/* Releases a batch: the items no other processor holds go back to the pool in one push. */
+static void obs__items_release(int sig, void **items, size_t n) {
+    size_t i, k = 0;
+    for (i = 0; i < n; i++) {
+        obs__item *it = (obs__item *)items[i];
+        if (obs__g.nprocs[sig] > 1 && OBS__ADD(&it->refs, -1) != 1) continue;
+        items[k++] = it; /* compacted in place: the caller is done with the array */
+    }
+    obs__ring_push_n(&obs__g.pools[sig].free, items, k);
+}
 
 /* Exports items[0..n) and returns them to their pool; counts the outcome. */
 static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_ms) {
@@ -3202,7 +3252,7 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
     int logs = p->sig == OBS__LOGS;
     if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing))) {
         if (pthread_mutex_trylock(&p->xlock) != 0) { /* the crash may hold it: do not wait */
-            for (i = 0; i < n; i++) obs__item_release(p->sig, (obs__item *)items[i]);
+            obs__items_release(p->sig, items, n);
             return;
         }
     } else {
@@ -3223,7 +3273,7 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
         obs__count_global(logs ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
         OBS__STORE(&p->failed, 1);
     }
-    for (i = 0; i < n; i++) obs__item_release(p->sig, (obs__item *)items[i]);
+    obs__items_release(p->sig, items, n);
 }
 
 static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
@@ -3263,11 +3313,10 @@ static void obs__proc_drain(obs__proc *p, int stopping) {
         if (stopping) {
             int64_t left = p->stop_deadline_ms - obs__mono_ms();
             if (left <= 0) {
-                size_t i;
                 obs__diag(2, "shutdown: dropping %lu queued %s (timeout)", (unsigned long)n,
                           p->sig == OBS__LOGS ? "log records" : "spans");
                 obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
-                for (i = 0; i < n; i++) obs__item_release(p->sig, (obs__item *)p->items[i]);
+                obs__items_release(p->sig, p->items, n);
                 OBS__ADD(&p->handled, (uint64_t)n);
                 continue;
             }
