@@ -11,7 +11,7 @@ SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
 EXAMPLES = $(patsubst examples/%.c,%,$(wildcard examples/*.c))
 
-.PHONY: demo-distributed examples-strict all demo test test-asan test-tsan cxx examples check-toc check-disable check-readme bench bench-smoke interop clean
+.PHONY: fuzz valgrind demo-distributed examples-strict all demo test test-asan test-tsan cxx examples check-toc check-disable check-readme bench bench-smoke interop clean
 
 all: examples
 
@@ -58,9 +58,9 @@ test-asan:
 
 # The concurrency tests under ThreadSanitizer.
 test-tsan:
-	@$(MAKE) --no-print-directory B=build/tsan CFLAGS="-O1 -g -fsanitize=thread -DOBS_TEST_SANITIZED" \
-	    build/tsan/test_threads build/tsan/test_processor build/tsan/test_insight
-	@sh tests/run.sh build/tsan test_threads test_processor test_insight
+	@$(MAKE) --no-print-directory B=build/tsan CFLAGS="-O1 -g -fsanitize=thread -DOBS_TEST_SANITIZED -DTSAN" \
+	    build/tsan/test_threads build/tsan/test_processor build/tsan/test_insight build/tsan/test_reliability
+	@OBS_STRESS_N=20000 sh tests/run.sh build/tsan test_threads test_processor test_insight test_reliability
 
 # obs.h compiles as C++ (declarations and implementation), included twice.
 cxx: | $(B)
@@ -119,6 +119,20 @@ bench: $(B)/bench $(B)/obs-receiver
 # CI's smoke run: small counts; asserts it runs and loses no span end to end, never a timing.
 bench-smoke: $(B)/bench $(B)/obs-receiver
 	@sh bench/compare.sh $(B) --quick
+
+# libFuzzer targets for every parser of outside input (clang): FUZZ_SECONDS each.
+FUZZ_SECONDS ?= 10
+fuzz:
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# valgrind memcheck on the examples (skipped with a message without valgrind).
+valgrind: $(B)/hello $(B)/tool
+	@if ! command -v valgrind >/dev/null 2>&1; then echo "valgrind: skipped (not installed)"; echo "valgrind: 0 passed, 0 failed"; exit 0; fi; \
+	p=0; f=0; for x in hello tool; do \
+	  if OTEL_TRACES_EXPORTER=console OTEL_LOGS_EXPORTER=console valgrind -q --error-exitcode=99 --leak-check=full \
+	     --errors-for-leak-kinds=definite ./$(B)/$$x > /dev/null 2>$(B)/valgrind-$$x.log; \
+	  then p=$$((p+1)); else f=$$((f+1)); cat $(B)/valgrind-$$x.log; fi; done; \
+	rm -f obs-trace.json; echo "valgrind: $$p passed, $$f failed"; [ $$f -eq 0 ]
 
 clean:
 	rm -rf build

@@ -1066,6 +1066,15 @@ static void obs__cond_init(pthread_cond_t *c) {
     pthread_cond_init(c, &a);
     pthread_condattr_destroy(&a);
 }
+static void obs__sleep_ms(int64_t ms) {
+    struct timespec ts;
+    if (ms <= 0) return;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000;
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
 static void obs__cond_wait_until(pthread_cond_t *c, pthread_mutex_t *m, int64_t deadline_ms) {
     struct timespec ts;
     ts.tv_sec = (time_t)(deadline_ms / 1000);
@@ -1817,6 +1826,25 @@ static void obs__diag(int level, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     fprintf(stderr, "obs: %s: %s\n", names[level < 1 ? 1 : level > 4 ? 4 : level], msg);
+}
+
+/* What a diagnostic may show of outside text: control bytes as '?', so one line stays one
+   line; cut at cap - 1 bytes. A URL's user:password@ becomes ***@. */
+static const char *obs__printable(const char *s, char *out, size_t cap) {
+    size_t i = 0;
+    const char *at = strchr(s, '@'), *scheme = strstr(s, "://"), *slash;
+    if (scheme && at && at > scheme && (!(slash = strchr(scheme + 3, '/')) || at < slash)) {
+        size_t pre = (size_t)(scheme + 3 - s);
+        if (pre + 4 < cap) { /* keep "http://", hide the userinfo */
+            memcpy(out, s, pre);
+            memcpy(out + pre, "***", 3);
+            i = pre + 3;
+            s = at;
+        }
+    }
+    for (; *s && i + 1 < cap; s++) out[i++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+    out[i] = 0;
+    return out;
 }
 
 static void obs__count_global(int c, uint64_t n) { OBS__ADD(&obs__g.counters[c], n); }
@@ -3398,10 +3426,15 @@ static obs_result obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
         ok = OBS__LOAD(&p->handled) >= target;
         pthread_mutex_unlock(&p->lock);
     }
-    if (p->exp->flush) {
-        int64_t left = deadline_ms - obs__mono_ms();
-        pthread_mutex_lock(&p->xlock);
-        ok &= p->exp->flush(p->exp->user_data, left > 0 ? (int)left : 1) == OBS_OK;
+    if (p->exp->flush) { /* the exporter may be busy exporting: wait for it only until the deadline */
+        while (pthread_mutex_trylock(&p->xlock) != 0) {
+            if (obs__mono_ms() >= deadline_ms) return OBS_ERR_TIMEOUT;
+            obs__sleep_ms(1);
+        }
+        {
+            int64_t left = deadline_ms - obs__mono_ms();
+            ok &= p->exp->flush(p->exp->user_data, left > 0 ? (int)left : 1) == OBS_OK;
+        }
         pthread_mutex_unlock(&p->xlock);
     }
     if (!ok) return OBS_ERR_TIMEOUT;
@@ -6185,14 +6218,6 @@ typedef struct obs__otlp {
     obs__http_resp resp;
 } obs__otlp;
 
-static void obs__sleep_ms(int64_t ms) {
-    struct timespec ts;
-    if (ms <= 0) return;
-    ts.tv_sec = (time_t)(ms / 1000);
-    ts.tv_nsec = (long)(ms % 1000) * 1000000;
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 /* The number after "key": in a JSON response (quoted or not); 0 when absent. */
 static uint64_t obs__json_find_u64(const char *body, const char *key) {
@@ -6365,8 +6390,9 @@ static obs_exporter *obs__otlp_new(int logs, int protobuf, const char *endpoint,
     obs__http_conn_init(&o->conn);
     obs__http_resp_init(&o->resp);
     if (!o->endpoint || obs__url_parse(endpoint, &o->url) != 0) {
+        char shown[256];
         obs__diag(1, "invalid OTLP endpoint \"%s\": want http://host[:port][/path] or https://...",
-                  o->endpoint ? endpoint : "");
+                  obs__printable(endpoint, shown, sizeof shown));
         obs__otlp_free(o);
         return NULL;
     }
@@ -8282,10 +8308,15 @@ static int obs__kv_each(const char *list, const char *what,
         size_t i;
         for (i = 0; i < len; i++) blank &= p[i] == ' ' || p[i] == '\t';
         if (!blank) {
+            char shown[64];
             if (!eq || !obs__pct_decode(p, (size_t)(eq - p), &k) || !k.len ||
                 !obs__pct_decode(eq + 1, len - (size_t)(eq - p) - 1, &v)) {
-                obs__diag(2, "%s: entry %d is not key=value with %%-encoding; ignoring %s", what,
-                          (int)(p - list), "the variable");
+                obs__diag(2, "%s: entry %d is not key=value with %%-encoding; ignoring the variable",
+                          what, (int)(p - list)); /* the entry itself may hold a secret */
+                ok = 0;
+            } else if (strlen(k.p) != k.len || strlen(v.p) != v.len) { /* %00 would cut it short */
+                obs__diag(2, "%s: \"%s\" holds a NUL byte (%%00); ignoring the variable", what,
+                          obs__printable(k.p, shown, sizeof shown));
                 ok = 0;
             } else if (!fn(ud, k.p, v.p)) {
                 ok = 0;
@@ -8627,8 +8658,10 @@ static int obs__hdr_add(void *ud, const char *k, const char *v) {
         unsigned char c = (unsigned char)k[i];
         if (c <= ' ' || c >= 127 || strchr("()<>@,;:\\\"/[]?={}", c)) break;
     }
-    if (i < kn || strpbrk(v, "\r\n")) {
-        obs__diag(1, "OTLP header \"%.64s\": bad name, or CR/LF in its value; not sent", k);
+    if (i < kn || obs__has_ctl(v)) { /* the value is a secret: never shown */
+        char shown[64];
+        obs__diag(1, "OTLP header \"%s\": a bad name, or a control byte (CR, LF...) in its value; "
+                     "not sent", obs__printable(k, shown, sizeof shown));
         h->bad = 1;
         return 1;
     }
@@ -8782,7 +8815,59 @@ static void obs__limits_settings(const obs_config *cfg) {
     l->link_attrs = (uint32_t)obs__setting_int(0, "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", general, 0);
 }
 
-static void obs__atfork_child(void) { obs__g.fork_epoch++; }
+/* fork(): the child keeps tracing. Only the forking thread lives on there, so what other
+   threads held is made fresh: locks, the queues (the parent's queued items are the parent's
+   to export), the pools' free lists (items in flight elsewhere are let go), connections
+   (a keep-alive socket shared with the parent would mix two streams); then the batch
+   threads start again. The parent holds obs__g.lock and each processor's lock across the
+   fork, so no half-done pool growth or thread wake-up is copied. */
+static void obs__atfork_prepare(void) {
+    int sig, i;
+    if (!OBS__LOAD(&obs__g.running)) return;
+    pthread_mutex_lock(&obs__g.lock);
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) pthread_mutex_lock(&obs__g.procs[sig][i]->lock);
+    }
+}
+static void obs__atfork_parent(void) {
+    int sig, i;
+    if (!OBS__LOAD(&obs__g.running)) return;
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) pthread_mutex_unlock(&obs__g.procs[sig][i]->lock);
+    }
+    pthread_mutex_unlock(&obs__g.lock);
+}
+static void obs__ring_clear(obs__ring *r) {
+    uint64_t i;
+    for (i = 0; i <= r->mask; i++) r->cells[i].seq = i;
+    r->enq = r->deq = 0;
+}
+static void obs__atfork_child(void) {
+    int sig, i;
+    obs__g.fork_epoch++;
+    if (!OBS__LOAD(&obs__g.running)) return;
+    pthread_mutex_init(&obs__g.lock, NULL);
+    pthread_mutex_init(&obs__init_lock, NULL);
+    obs__g.clk_busy = 0;
+    for (sig = 0; sig < 2; sig++) {
+        obs__ring_clear(&obs__g.pools[sig].free);
+        obs__g.pools[sig].allocated = 0; /* the old slabs stay listed: freed at shutdown */
+        for (i = 0; i < obs__g.nprocs[sig]; i++) {
+            obs__proc *p = obs__g.procs[sig][i];
+            pthread_mutex_init(&p->lock, NULL);
+            pthread_mutex_init(&p->xlock, NULL);
+            obs__cond_init(&p->wake);
+            obs__cond_init(&p->done);
+            p->sleeping = p->flush_req = 0;
+            if (p->exp->export_spans == obs__otlp_spans) obs__http_conn_close(&((obs__otlp *)p->exp->user_data)->conn);
+            if (!p->batch) continue;
+            obs__ring_clear(&p->q);
+            p->handled = 0;
+            p->thread.started = 0;
+            if (!obs__thread_start(&p->thread, obs__proc_main, p)) obs__diag(1, "fork: no batch thread in the child");
+        }
+    }
+}
 
 /* A boolean variable: true or false in any case (spec); anything else is reported. */
 static int obs__env_true(const char *name) {
@@ -8865,7 +8950,7 @@ OBSDEF obs_result obs_init(const obs_config *given) {
     obs__tsc_init();
 #endif
     if (!atfork_done) {
-        pthread_atfork(NULL, NULL, obs__atfork_child);
+        pthread_atfork(obs__atfork_prepare, obs__atfork_parent, obs__atfork_child);
         atfork_done = 1;
     }
     if (!obs__setup(cfg)) {
@@ -8885,11 +8970,11 @@ OBSDEF obs_result obs_flush(int timeout_ms) {
     int sig, i;
     obs_result worst = OBS_OK;
     if (!OBS__LOAD(&obs__g.running)) return OBS_ERR_STATE;
-    for (sig = 0; sig < 2; sig++) {
+    int64_t deadline = timeout_ms > 0 ? obs__deadline(timeout_ms, 0) : 0;
+    for (sig = 0; sig < 2; sig++) { /* one deadline for all: timeout_ms bounds the whole call */
         for (i = 0; i < obs__g.nprocs[sig]; i++) {
             obs__proc *p = obs__g.procs[sig][i];
-            int ms = timeout_ms > 0 ? timeout_ms : p->cfg.export_timeout_ms;
-            obs_result r = obs__proc_flush(p, obs__deadline(ms, 0));
+            obs_result r = obs__proc_flush(p, deadline ? deadline : obs__deadline(p->cfg.export_timeout_ms, 0));
             if (r == OBS_ERR_TIMEOUT || worst == OBS_OK) worst = r;
         }
     }
