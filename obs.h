@@ -585,7 +585,7 @@ OBSDEF const char *obs_level_name(obs_level level);
 /* Crash capture (opt-in): on SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT, writes a FATAL line
    and a backtrace to stderr (async-signal-safe calls only), marks the spans open on the
    crashing thread as errored and ends them, queues a FATAL log record, gives the batch
-   exporters up to 2 s to send it (best effort: the process is broken), then re-raises the
+   exporters up to 3 s to send it (best effort: the process is broken), then re-raises the
    signal with its default action, so the exit status and core dump are what they would have
    been. Call after obs_init, from the main thread. Returns OBS_OK or OBS_ERR_STATE. */
 OBSDEF obs_result obs_crash_capture(void);
@@ -3366,8 +3366,9 @@ static void *obs__proc_main(void *arg) {
             OBS__STORE(&p->sleeping, 1);
             OBS__FENCE();
             if (obs__ring_size(&p->q) >= batch) break; /* a caller may have missed the flag */
-            /* Wake at least every second to keep the clock in step (obs__clock_resync). */
-            obs__cond_wait_until(&p->wake, &p->lock, OBS__MIN(next, obs__mono_ms() + 1000));
+            /* Wake at least every 250 ms: to keep the clock in step, and to see a crash
+               handler's flush request (it may not signal: not async-signal-safe). */
+            obs__cond_wait_until(&p->wake, &p->lock, OBS__MIN(next, obs__mono_ms() + 250));
             obs__clock_resync_try();
         }
         OBS__STORE(&p->sleeping, 0);
@@ -8503,13 +8504,13 @@ static void obs__crash_spans(obs__tls *t, const char *name) {
     }
 }
 
-/* Asks the batch threads to export now and waits up to 2 s (nanosleep is safe here). */
+/* Asks the batch threads to export now and waits up to 3 s (nanosleep is safe here). */
 static void obs__crash_flush(void) {
     int sig, i, tries;
     for (sig = 0; sig < 2; sig++) {
         for (i = 0; i < obs__g.nprocs[sig]; i++) OBS__STORE(&obs__g.procs[sig][i]->flush_req, 1);
     }
-    for (tries = 0; tries < 200; tries++) {
+    for (tries = 0; tries < 300; tries++) {
         int pending = 0;
         for (sig = 0; sig < 2; sig++) {
             for (i = 0; i < obs__g.nprocs[sig]; i++) {
