@@ -8843,6 +8843,25 @@ static void obs__ring_clear(obs__ring *r) {
     for (i = 0; i <= r->mask; i++) r->cells[i].seq = i;
     r->enq = r->deq = 0;
 }
+/* The built-in exporters' own locks (another thread may have held them at the fork) and
+   connections (shared with the parent's) start afresh in the child. Exporters of your own
+   must not hold a lock across fork(), or must handle it themselves. */
+static void obs__exporter_after_fork(obs_exporter *e) {
+    void *u = e->user_data;
+    if (e->export_spans == obs__otlp_spans) {
+        obs__http_conn_close(&((obs__otlp *)u)->conn);
+    } else if (e->export_spans == obs__rb_spans || e->export_logs == obs__rb_logs) {
+        pthread_mutex_init(&((obs__rollbar *)u)->lock, NULL);
+        obs__http_conn_close(&((obs__rollbar *)u)->conn);
+    } else if (e->export_logs == obs__cw_logs) {
+        obs__http_conn_close(&((obs__cloudwatch *)u)->conn);
+    } else if (e->export_spans == obs__summary_export) {
+        pthread_mutex_init(&((obs__summary *)u)->lock, NULL);
+    } else if (e->export_spans == obs__memory_spans) {
+        pthread_mutex_init(&((obs__memory *)u)->lock, NULL);
+    }
+}
+
 static void obs__atfork_child(void) {
     int sig, i;
     obs__g.fork_epoch++;
@@ -8860,7 +8879,7 @@ static void obs__atfork_child(void) {
             obs__cond_init(&p->wake);
             obs__cond_init(&p->done);
             p->sleeping = p->flush_req = 0;
-            if (p->exp->export_spans == obs__otlp_spans) obs__http_conn_close(&((obs__otlp *)p->exp->user_data)->conn);
+            obs__exporter_after_fork(p->exp);
             if (!p->batch) continue;
             obs__ring_clear(&p->q);
             p->handled = 0;

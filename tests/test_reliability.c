@@ -142,7 +142,8 @@ enum {
     F_CLOSE_MID_HEAD, /* half a status head, then close */
     F_RST_MID_BODY,   /* head with Content-Length 100, 10 bytes of it, then RST */
     F_HUGE_HEAD,      /* a 200 whose header section is 130 KB */
-    F_ENDLESS_BODY    /* a 200, chunked, that never ends (until the client goes) */
+    F_ENDLESS_BODY,   /* a 200, chunked, that never ends (until the client goes) */
+    F_EVIL_PARTIAL    /* a 200 whose partialSuccess message holds a newline and escapes */
 };
 typedef struct fsrv {
     int lfd, port, mode, faults;
@@ -208,6 +209,15 @@ static void *fs_conn_main(void *arg) {
     free(c);
     while (fs_read_request(fd)) {
         int n = __atomic_add_fetch(&s->served, 1, __ATOMIC_SEQ_CST);
+        if (s->mode == F_EVIL_PARTIAL) { /* raw bytes in the "string": the receiver's text */
+            static const char body[] = "{\"partialSuccess\":{\"rejectedSpans\":\"1\",\"rejectedLogRecords\":"
+                                       "\"1\",\"errorMessage\":\"evil\nobs: error: forged line\x1b[2J\x07\"}}";
+            char head[160];
+            int hl = snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              "Content-Length: %d\r\n\r\n", (int)sizeof body - 1);
+            if (!fs_send(fd, head, (size_t)hl) || !fs_send(fd, body, sizeof body - 1)) break;
+            continue;
+        }
         if (n > s->faults) {
             if (!fs_send(fd, ok, sizeof ok - 1)) break;
             continue;
@@ -842,6 +852,32 @@ static void endpoint_injection_refused(void) {
     rcv_stop(r);
 }
 
+/* What a receiver sends back (a partialSuccess message) reaches stderr as one printable line:
+   no forged diagnostic line, no terminal escape. */
+static void receiver_text_not_echoed_raw(void) {
+    fsrv *f = fs_start(F_EVIL_PARTIAL, 0);
+    capture err;
+    char *e;
+    const char *nl;
+    setenv("OTEL_LOG_LEVEL", "warn", 1);
+    capture_begin(&err, 2);
+    CHECK(start_otlp(url_of_port(f->port), 3000, 1, 60000) == OBS_OK);
+    burst(2);
+    CHECK(obs_flush(3000) == OBS_OK);
+    obs_shutdown();
+    e = capture_end(&err);
+    CHECK(obs_get_stats().spans_rejected == 1 && obs_get_stats().logs_rejected == 1);
+    CHECK(e && strstr(e, "rejected") != NULL);
+    CHECK(e && !strchr(e, '\x1b') && !strchr(e, '\x07'));
+    CHECK(e && !strstr(e, "\nobs: error: forged"));
+    for (nl = e; e && (nl = strchr(nl, '\n')) != NULL; nl++) {
+        CHECK(nl[1] == 0 || strncmp(nl + 1, "obs: ", 5) == 0);
+    }
+    free(e);
+    setenv("OTEL_LOG_LEVEL", "none", 1);
+    fs_stop(f);
+}
+
 /* ---- hostile values ---- */
 static uint64_t rng_state = 0x1234567u;
 static uint32_t rnd(void) {
@@ -1081,6 +1117,57 @@ static void fork_with_running_batch_processor(void) {
 #endif
 }
 
+/* fork() while an exporter with a lock of its own (Rollbar: held for a whole request) waits
+   on a receiver that never answers: the child's export must not wait on the parent's copy of
+   that lock, nor its obs_shutdown on that export. */
+static void fork_while_exporter_holds_its_lock(void) {
+#ifdef TSAN
+    printf("    skipped under ThreadSanitizer (threads after a multi-threaded fork: die_after_fork)\n");
+#else
+    rcv_config c = faults();
+    rcv *r;
+    obs_config cfg;
+    char url[96];
+    int status = -1;
+    pid_t pid;
+    c.blackhole = 1;
+    r = rcv_start(&c);
+    snprintf(url, sizeof url, "%s/v1/logs", url_of_port(rcv_port(r))); /* a path it serves */
+    setenv("ROLLBAR_ACCESS_TOKEN", "rollbar-test-token", 1);
+    setenv("OBS_ROLLBAR_ENDPOINT", url, 1);
+    setenv("OBS_ROLLBAR_TIMEOUT", "3000", 1);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.traces_exporter = "none";
+    cfg.logs_exporter = "rollbar";
+    cfg.logs.schedule_delay_ms = 60000;
+    CHECK(obs_init(&cfg) == OBS_OK);
+    OBS_ERROR("in the parent: the export hangs on the black hole");
+    obs_flush(1); /* starts it */
+    sleep_ms(300);
+    fflush(stdout);
+    fflush(stderr);
+    pid = fork();
+    if (pid == 0) {
+        alarm(10);
+        OBS_ERROR("in the child");
+        obs_flush(500);
+        obs_shutdown();
+        _exit(0);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    if (WIFSIGNALED(status)) {
+        printf("    child killed by signal %d%s\n", WTERMSIG(status),
+               WTERMSIG(status) == SIGALRM ? " (the watchdog: a deadlock)" : "");
+    }
+    obs_shutdown();
+    unsetenv("ROLLBAR_ACCESS_TOKEN");
+    unsetenv("OBS_ROLLBAR_ENDPOINT");
+    unsetenv("OBS_ROLLBAR_TIMEOUT");
+    rcv_stop(r);
+#endif
+}
+
 /* A fresh process (this binary again) that exits without obs_shutdown, in three ways. */
 static int child_exit_mode(int mode, const char *url) {
     obs_config cfg;
@@ -1288,8 +1375,10 @@ int main(int argc, char **argv) {
     T(curl_gets_no_secret_in_argv);
     T(header_injection_refused);
     T(endpoint_injection_refused);
+    T(receiver_text_not_echoed_raw);
     T(hostile_values_stay_valid);
     T(fork_with_running_batch_processor);
+    T(fork_while_exporter_holds_its_lock);
     T(exit_without_shutdown);
     T(stress_8_threads);
     return TEST_EXIT_CODE();
