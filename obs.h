@@ -6253,6 +6253,11 @@ static void obs__otlp_partial(obs__otlp *o, size_t n) {
     }
     if (!rejected) return;
     if (rejected > n) rejected = n;
+    {
+        char raw[sizeof msg]; /* the receiver's words: no control bytes into our stderr */
+        memcpy(raw, msg, sizeof msg);
+        obs__printable(raw, msg, sizeof msg);
+    }
     obs__count_global(o->logs ? OBS__C_LOG_REJECTED : OBS__C_SPAN_REJECTED, rejected);
     obs__diag(2, "%s: the receiver rejected %llu of %lu %s: %s", o->endpoint, (unsigned long long)rejected,
               (unsigned long)n, o->logs ? "log records" : "spans", msg[0] ? msg : "(no message)");
@@ -7297,6 +7302,11 @@ static void obs__backend_why(const obs__http_resp *resp, char *out, size_t cap) 
     obs__json_find_str(resp->body.p, "\"message\"", out, cap);
     if (!out[0]) obs__json_find_str(resp->body.p, "\"__type\"", out, cap);
     if (!out[0]) snprintf(out, cap, "HTTP %d", resp->status);
+    {
+        char raw[256]; /* the service's words: no control bytes into our stderr */
+        snprintf(raw, sizeof raw, "%s", out);
+        obs__printable(raw, out, cap);
+    }
 }
 
 /* ---- Rollbar ---- */
