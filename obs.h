@@ -1821,10 +1821,14 @@ static void obs__diag(int level, const char *fmt, ...) {
     char msg[512];
     va_list ap;
     static const char *const names[] = {"", "error", "warn", "info", "debug"};
+    char *c;
     if (level > obs__g.diag_level) return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    for (c = msg; *c; c++) { /* one line, no terminal escapes, whatever a receiver or curl said */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+    }
     fprintf(stderr, "obs: %s: %s\n", names[level < 1 ? 1 : level > 4 ? 4 : level], msg);
 }
 
@@ -8879,6 +8883,10 @@ static void obs__atfork_child(void) {
     pthread_mutex_init(&obs__g.lock, NULL);
     pthread_mutex_init(&obs__init_lock, NULL);
     obs__g.clk_busy = 0;
+    if (obs__g.clk_seq & 1) { /* a clock rewrite cut short: readers would wait for it forever */
+        obs__g.clk_seq++;
+        obs__g.clk_stale = 0; /* and its values may be half new: re-measure at the next read */
+    }
     for (sig = 0; sig < 2; sig++) {
         obs__ring_clear(&obs__g.pools[sig].free);
         obs__g.pools[sig].allocated = 0; /* the old slabs stay listed: freed at shutdown */
