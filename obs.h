@@ -7807,7 +7807,9 @@ OBSDEF obs_exporter *obs_rollbar_exporter_new(const obs_rollbar_config *c) {
         return NULL;
     }
     if (obs__url_parse(r->endpoint, &r->url) != 0) {
-        obs__diag(1, "rollbar: invalid endpoint \"%.200s\"; no Rollbar export", r->endpoint);
+        char shown[256]; /* a URL's password is not shown */
+        obs__diag(1, "rollbar: invalid endpoint \"%s\"; no Rollbar export",
+                  obs__printable(r->endpoint, shown, sizeof shown));
         obs__rb_free(r);
         return NULL;
     }
@@ -8217,7 +8219,9 @@ OBSDEF obs_exporter *obs_cloudwatch_exporter_new(const obs_cloudwatch_config *c_
         return NULL;
     }
     if (obs__url_parse(c->endpoint, &c->url) != 0) {
-        obs__diag(1, "cloudwatch: invalid endpoint \"%.200s\"; no CloudWatch export", c->endpoint);
+        char shown[256]; /* a URL's password is not shown */
+        obs__diag(1, "cloudwatch: invalid endpoint \"%s\"; no CloudWatch export",
+                  obs__printable(c->endpoint, shown, sizeof shown));
         obs__cw_shutdown(c);
         return NULL;
     }
