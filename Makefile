@@ -6,6 +6,8 @@ WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Werror
 CFLAGS  ?= -O1 -g
 LDLIBS   = -lpthread
 B        = build
+# Builds run in parallel, one job per core (the tests themselves run one after another).
+MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))

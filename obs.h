@@ -988,6 +988,7 @@ static char *obs__strdup(const char *s) {
 #define OBS__XCHG(p, v) __atomic_exchange_n((p), (v), __ATOMIC_ACQ_REL)
 #define OBS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define OBS__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define OBS__NOINLINE __attribute__((noinline)) /* slow paths: keep the fast ones small */
 #else
 /* obs.h needs lock-free atomics on the hot path; C99 has none, so: GCC/Clang builtins. */
 #error "obs.h: this compiler has no __atomic builtins (gcc, clang and icc have them)"
@@ -1671,15 +1672,16 @@ typedef struct obs__ring {
 
 /* Spans and log records live in pools: allocated in slabs on demand, recycled forever, freed
    at shutdown. So memory stays valid for stale references, and a warmed-up program does not
-   allocate. */
-typedef struct obs__slab {
-    struct obs__slab *next;
-} obs__slab;
+   allocate. Free items wait on a lock-free stack: the item reused next is the one freed last,
+   still in the cache, so a busy program cycles through few items whatever the pool's size. */
 typedef struct obs__pool {
-    obs__ring free;
+    uint64_t top; /* atomic: (tag << 32) | index of the free stack's top item, 0 when empty */
+    char pad[56]; /* its own cache line */
+    char **slabs; /* slab k holds the items with index k*32+1 .. k*32+32 */
+    uint32_t *below; /* atomic: below[i], the item under item i on the free stack (0: none);
+                        apart from the items, so freeing one does not write to its lines */
     size_t item_size;
     size_t allocated, max_items;
-    obs__slab *slabs;
     void (*release)(void *item); /* frees what an item grew (arrays, arena blocks) */
 } obs__pool;
 
@@ -1910,21 +1912,22 @@ static obs__tls *obs__tls_setup(void) {
     return t;
 }
 
-static obs__tls *obs__tls_get(void) {
+/* The slow path of obs__tls_get: a thread's first call, or its first in a fork's child. */
+static OBS__NOINLINE obs__tls *obs__tls_slow(obs__tls *t) {
+    if (!t) return obs__tls_setup();
+    /* A forked child must not repeat its parent's ids. */
+    t->rng ^= obs__os_random64() ^ ((uint64_t)getpid() << 20);
+    t->fork_epoch = obs__g.fork_epoch;
+    return t;
+}
+static inline obs__tls *obs__tls_get(void) {
 #ifdef OBS__THREAD_LOCAL
     obs__tls *t = obs__tls_cur.gen == obs__g.gen ? obs__tls_cur.block : NULL;
 #else
     obs__tls *t = obs__g.tls_key_ok ? (obs__tls *)pthread_getspecific(obs__g.tls_key) : NULL;
 #endif
-    if (OBS__LIKELY(t != NULL)) {
-        if (OBS__UNLIKELY(t->fork_epoch != OBS__LOAD_RELAXED(&obs__g.fork_epoch))) {
-            /* A forked child must not repeat its parent's ids. */
-            t->rng ^= obs__os_random64() ^ ((uint64_t)getpid() << 20);
-            t->fork_epoch = obs__g.fork_epoch;
-        }
-        return t;
-    }
-    return obs__tls_setup();
+    if (OBS__LIKELY(t != NULL && t->fork_epoch == OBS__LOAD_RELAXED(&obs__g.fork_epoch))) return t;
+    return obs__tls_slow(t);
 }
 
 static void obs__clock_resync_try(void);
@@ -2357,14 +2360,14 @@ static int obs__stack_grow(obs__tls *t) {
     t->stack_cap = ncap;
     return 1;
 }
-static void obs__push_current(obs__tls *t, obs_span *s) {
+static inline void obs__push_current(obs__tls *t, obs_span *s) {
     if (t->depth < t->stack_cap || obs__stack_grow(t)) {
         t->stack[t->depth].span = s;
         t->stack[t->depth].gen = obs__gen_of(s);
         t->depth++;
     }
 }
-static void obs__pop_current(obs__tls *t, obs_span *s) {
+static inline void obs__pop_current(obs__tls *t, obs_span *s) {
     if (t->depth > 0 && t->stack[t->depth - 1].span == s &&
         t->stack[t->depth - 1].gen == obs__gen_of(s)) {
         t->depth--;
@@ -2569,65 +2572,6 @@ static uint64_t obs__ring_push(obs__ring *r, void *item) {
         }
     }
 }
-static void *obs__ring_pop(obs__ring *r) {
-    uint64_t pos = OBS__LOAD_RELAXED(&r->deq);
-    for (;;) {
-        obs__cell *c = &r->cells[pos & r->mask];
-        int64_t dif = (int64_t)(OBS__LOAD(&c->seq) - (pos + 1));
-        if (dif == 0) {
-            if (OBS__CAS(&r->deq, &pos, pos + 1)) {
-                void *item = c->data;
-                OBS__STORE(&c->seq, pos + r->mask + 1);
-                return item;
-            }
-        } else if (dif < 0) {
-            return NULL; /* empty (or the next push not finished yet) */
-        } else {
-            pos = OBS__LOAD_RELAXED(&r->deq);
-        }
-    }
-}
-/* Up to max items in one CAS: the pools move items in bunches, so the threads that share a
-   pool meet on its ring once per bunch, not once per span. Returns how many it took. */
-static size_t obs__ring_pop_n(obs__ring *r, void **out, size_t max) {
-    uint64_t pos = OBS__LOAD_RELAXED(&r->deq);
-    for (;;) {
-        size_t k = 0, i;
-        while (k < max && OBS__LOAD(&r->cells[(pos + k) & r->mask].seq) == pos + k + 1) k++;
-        if (k == 0) {
-            uint64_t now = OBS__LOAD_RELAXED(&r->deq);
-            if (now == pos) return 0; /* empty (or the next push not finished yet) */
-            pos = now;
-            continue;
-        }
-        if (!OBS__CAS(&r->deq, &pos, pos + k)) continue; /* pos now holds the new position */
-        for (i = 0; i < k; i++) { /* ours: no producer reuses a cell before we release it */
-            obs__cell *c = &r->cells[(pos + i) & r->mask];
-            out[i] = c->data;
-            OBS__STORE(&c->seq, pos + i + r->mask + 1);
-        }
-        return k;
-    }
-}
-/* n items in one CAS when n free cells follow each other; else one at a time. */
-static void obs__ring_push_n(obs__ring *r, void *const *items, size_t n) {
-    uint64_t pos = OBS__LOAD_RELAXED(&r->enq);
-    size_t i;
-    for (;;) {
-        size_t k = 0;
-        while (k < n && OBS__LOAD(&r->cells[(pos + k) & r->mask].seq) == pos + k) k++;
-        if (k < n) break; /* not enough room in a row: fall back below */
-        if (!OBS__CAS(&r->enq, &pos, pos + n)) continue;
-        for (i = 0; i < n; i++) {
-            obs__cell *c = &r->cells[(pos + i) & r->mask];
-            c->data = items[i];
-            OBS__STORE(&c->seq, pos + i + 1);
-        }
-        return;
-    }
-    for (i = 0; i < n; i++) obs__ring_push(r, items[i]);
-}
-
 /* Pop for a ring with one consumer (a processor's queue): no CAS, and the consumer's
    position is written once per batch, not per item, so producers' lines stay quiet. */
 static size_t obs__ring_pop_batch(obs__ring *r, void **out, size_t max) {
@@ -2647,67 +2591,114 @@ static uint64_t obs__ring_size(obs__ring *r) {
     return OBS__LOAD_RELAXED(&r->enq) - OBS__LOAD_RELAXED(&r->deq);
 }
 
+/* What spans and log records share, first in both: the pool's bookkeeping. */
+typedef struct obs__item {
+    uint32_t gen;   /* bumped when the item ends: stale references see a new value */
+    int32_t refs;   /* processors still holding it */
+    uint32_t index; /* 1, 2, ...: its place in the pool (the free stack links by index) */
+    uint8_t recording, ended; /* ended: free, queued or exported (not the program's) */
+} obs__item;
+
 #define OBS__SLAB_ITEMS 32
 /* Items sit on their own cache lines (no false sharing between threads' spans). */
-static void *obs__slab_item(const obs__pool *p, obs__slab *s, size_t i) {
-    uintptr_t base = ((uintptr_t)(s + 1) + 63) & ~(uintptr_t)63;
-    return (char *)base + i * p->item_size;
+static obs__item *obs__pool_at(const obs__pool *p, uint32_t index) {
+    uintptr_t base = ((uintptr_t)p->slabs[(index - 1) / OBS__SLAB_ITEMS] + 63) & ~(uintptr_t)63;
+    return (obs__item *)(base + (index - 1) % OBS__SLAB_ITEMS * p->item_size);
 }
 static int obs__pool_init(obs__pool *p, size_t item_size, size_t max_items,
                           void (*release)(void *)) {
     p->item_size = (item_size + 63) & ~(size_t)63; /* a cache line each: no false sharing */
     p->max_items = max_items;
     p->allocated = 0;
-    p->slabs = NULL;
+    p->top = 0;
     p->release = release;
-    return obs__ring_init(&p->free, max_items);
+    p->slabs = (char **)obs__calloc((max_items / OBS__SLAB_ITEMS + 1) * sizeof(char *));
+    p->below = (uint32_t *)obs__calloc((max_items + 1) * sizeof(uint32_t));
+    return p->slabs && p->below;
 }
 /* Frees every item's growth, then the slabs. Only at shutdown, when no thread uses them. */
 static void obs__pool_free(obs__pool *p) {
-    while (p->slabs) {
-        obs__slab *s = p->slabs;
-        size_t i;
-        p->slabs = s->next;
-        for (i = 0; i < OBS__SLAB_ITEMS; i++) p->release(obs__slab_item(p, s, i));
-        obs__free(s);
-    }
-    obs__ring_free(&p->free);
+    uint32_t i;
+    for (i = 1; i <= p->allocated; i++) p->release(obs__pool_at(p, i));
+    for (i = 0; i < p->allocated / OBS__SLAB_ITEMS; i++) obs__free(p->slabs[i]);
+    obs__free(p->slabs);
+    obs__free(p->below);
+    p->slabs = NULL;
+    p->below = NULL;
 }
+
+/* The free stack (Treiber's), one CAS per push or pop of a whole bunch. The tag in the top
+   word changes with every CAS, so a thread that read a top which was popped and pushed
+   again meanwhile fails its CAS instead of corrupting the stack (ABA); items are never
+   freed while obs runs, so following a stale link is harmless. */
+static void obs__stack_push(obs__pool *p, void *const *items, size_t n) {
+    uint64_t top = OBS__LOAD_RELAXED(&p->top);
+    uint32_t bottom;
+    size_t i;
+    if (n == 0) return;
+    for (i = 1; i < n; i++) { /* items[n-1] on top: the last freed is the first reused */
+        OBS__STORE_RELAXED(&p->below[((obs__item *)items[i])->index], ((obs__item *)items[i - 1])->index);
+    }
+    bottom = ((obs__item *)items[0])->index;
+    do {
+        OBS__STORE_RELAXED(&p->below[bottom], (uint32_t)top);
+    } while (!OBS__CAS(&p->top, &top, (((top >> 32) + 1) << 32) | ((obs__item *)items[n - 1])->index));
+}
+/* Up to max items off the top; returns how many. */
+static size_t obs__stack_pop(obs__pool *p, void **out, size_t max) {
+    uint64_t top = OBS__LOAD(&p->top);
+    for (;;) {
+        uint32_t idx = (uint32_t)top;
+        size_t k = 0;
+        while (idx && k < max) {
+            out[k++] = obs__pool_at(p, idx);
+            idx = OBS__LOAD_RELAXED(&p->below[idx]);
+        }
+        if (k == 0) return 0;
+        if (OBS__CAS(&p->top, &top, (((top >> 32) + 1) << 32) | idx)) return k;
+    }
+}
+
 /* Slow path: a new slab of zeroed items (under the global lock; bounded by max_items). */
 static void *obs__pool_grow(int pool, obs__tls *t) {
     obs__pool *p = &obs__g.pools[pool];
-    obs__slab *s = NULL;
-    size_t i;
+    char *s = NULL;
+    void *spare[OBS__SLAB_ITEMS];
+    size_t i, n = 0;
+    uint32_t first = 0;
     pthread_mutex_lock(&obs__g.lock);
     if (p->allocated + OBS__SLAB_ITEMS <= p->max_items) {
-        s = (obs__slab *)obs__calloc(sizeof(obs__slab) + 64 + OBS__SLAB_ITEMS * p->item_size);
+        s = (char *)obs__calloc(64 + OBS__SLAB_ITEMS * p->item_size);
         if (s) {
-            s->next = p->slabs;
-            p->slabs = s;
+            p->slabs[p->allocated / OBS__SLAB_ITEMS] = s;
+            first = (uint32_t)p->allocated + 1;
+            for (i = 0; i < OBS__SLAB_ITEMS; i++) {
+                obs__item *it = obs__pool_at(p, first + (uint32_t)i);
+                it->index = first + (uint32_t)i;
+                it->ended = 1; /* free: a fork's child may hand it out again */
+            }
             p->allocated += OBS__SLAB_ITEMS;
         }
     }
     pthread_mutex_unlock(&obs__g.lock);
     if (!s) return NULL;
     for (i = 1; i < OBS__SLAB_ITEMS; i++) {
-        void *item = obs__slab_item(p, s, i);
+        void *item = obs__pool_at(p, first + (uint32_t)i);
         if (t->ncache[pool] < OBS__TLS_CACHE) t->cache[pool][t->ncache[pool]++] = item;
-        else obs__ring_push(&p->free, item);
+        else spare[n++] = item;
     }
-    return obs__slab_item(p, s, 0);
+    obs__stack_push(p, spare, n);
+    return obs__pool_at(p, first);
 }
 static void *obs__pool_get(int pool, obs__tls *t) {
-    void *item;
     if (OBS__LIKELY(t->ncache[pool] > 0)) return t->cache[pool][--t->ncache[pool]];
-    /* Refill half the cache in one go (one CAS on the shared ring). */
-    t->ncache[pool] = (int)obs__ring_pop_n(&obs__g.pools[pool].free, t->cache[pool], OBS__TLS_CACHE / 2);
+    /* Refill half the cache in one go (one CAS on the shared stack). */
+    t->ncache[pool] = (int)obs__stack_pop(&obs__g.pools[pool], t->cache[pool], OBS__TLS_CACHE / 2);
     if (t->ncache[pool] > 0) return t->cache[pool][--t->ncache[pool]];
-    item = obs__pool_grow(pool, t);
-    return item;
+    return obs__pool_grow(pool, t);
 }
 static void obs__pool_put(int pool, void *item) {
-    /* The free ring holds max_items, so every item ever allocated fits. */
-    obs__ring_push(&obs__g.pools[pool].free, item);
+    obs__stack_push(&obs__g.pools[pool], &item, 1);
 }
 static void obs__pool_put_local(int pool, obs__tls *t, void *item) {
     if (t->ncache[pool] < OBS__TLS_CACHE) t->cache[pool][t->ncache[pool]++] = item;
@@ -2717,13 +2708,6 @@ static void obs__pool_put_local(int pool, obs__tls *t, void *item) {
 // ============================================================================
 // >>impl:span -- starting, decorating and ending spans
 // ============================================================================
-/* What spans and log records share: the pool's bookkeeping. */
-typedef struct obs__item {
-    uint32_t gen;   /* bumped when the item ends: stale references see a new value */
-    int32_t refs;   /* processors still holding it */
-    uint8_t recording, ended;
-} obs__item;
-
 struct obs_span {
     obs__item h;
     obs_span_data d; /* what exporters see */
@@ -2842,11 +2826,18 @@ static void obs__span_reset(obs_span *s, obs_tracer *tr) {
     s->d.dropped_events = s->d.dropped_links = 0;
 }
 
-static const char *obs__span_tracestate(obs_span *s, const char *ts) {
+static inline const char *obs__span_tracestate(obs_span *s, const char *ts) {
     /* Copied: the parent's text may be recycled before this span ends. */
     if (!ts || !ts[0]) return "";
     ts = obs__copy_tracestate(&s->arena, ts);
     return ts ? ts : "";
+}
+
+static void obs__span_name(obs_span *s, const char *name) {
+    const char *copy;
+    name = name && name[0] ? name : "unnamed"; /* OTLP requires a non-empty name */
+    copy = obs__arena_str(&s->arena, name, strlen(name));
+    s->d.name = copy ? copy : "unnamed";
 }
 
 OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_span_opts *o) {
@@ -2888,7 +2879,7 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
     obs__span_reset(s, tr);
     s->d.trace_state = obs__span_tracestate(s, par.tracestate);
     s->d.start_time_ns = o && o->start_time_ns ? o->start_time_ns : obs__now_ns();
-    obs_span_update_name(s, name);
+    obs__span_name(s, name);
     if (o) {
         s->d.kind = o->kind;
         obs_span_set_attrs(s, o->attrs, o->n_attrs);
@@ -2992,11 +2983,7 @@ OBSDEF void obs_span_set_bool_array(obs_span *s, const char *key, const int *v, 
 }
 
 OBSDEF void obs_span_update_name(obs_span *s, const char *name) {
-    const char *copy;
-    if (!obs__span_ok(s)) return;
-    name = name && name[0] ? name : "unnamed"; /* OTLP requires a non-empty name */
-    copy = obs__arena_str(&s->arena, name, strlen(name));
-    s->d.name = copy ? copy : "unnamed";
+    if (obs__span_ok(s)) obs__span_name(s, name);
 }
 
 OBSDEF void obs_span_add_event_attrs(obs_span *s, const char *name, const obs_attr *attrs,
@@ -3152,6 +3139,74 @@ static void obs__record_release_mem(void *item) {
     obs__arena_free(&r->arena);
 }
 
+/* printf's common conversions without vsnprintf (which costs more than the rest of a log
+   call): %s %d %i %u %x %X %c and %%, with the l, ll and z length modifiers, and no flags,
+   width or precision. Writes at most cap - 1 bytes and a NUL; returns the full length, as
+   vsnprintf does, or -1 when fmt needs more than this (the caller then uses vsnprintf). */
+typedef struct obs__out {
+    char *p;
+    size_t len, cap; /* len counts every byte, also those past cap */
+} obs__out;
+static void obs__out_put(obs__out *o, const char *s, size_t n) {
+    if (o->len + 1 < o->cap) memcpy(o->p + o->len, s, OBS__MIN(n, o->cap - 1 - o->len));
+    o->len += n;
+}
+static void obs__out_uint(obs__out *o, unsigned long long v, int base, int upper, int neg) {
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    char tmp[24];
+    size_t i = sizeof tmp;
+    do {
+        tmp[--i] = digits[v % (unsigned)base];
+        v /= (unsigned)base;
+    } while (v);
+    if (neg) tmp[--i] = '-';
+    obs__out_put(o, tmp + i, sizeof tmp - i);
+}
+static int obs__fmt_fast(char *buf, size_t cap, const char *fmt, va_list ap) {
+    obs__out o;
+    const char *lit;
+    o.p = buf;
+    o.len = 0;
+    o.cap = cap;
+    while (*fmt) {
+        int size = 0; /* 0 int, 1 long, 2 long long, 3 size_t */
+        long long sv;
+        unsigned long long uv;
+        char c;
+        for (lit = fmt; *fmt && *fmt != '%'; fmt++) {
+        }
+        obs__out_put(&o, lit, (size_t)(fmt - lit));
+        if (!*fmt) break;
+        fmt++;
+        if (*fmt == 'l') size = fmt[1] == 'l' ? (fmt++, 2) : 1, fmt++;
+        else if (*fmt == 'z') size = 3, fmt++;
+        c = *fmt++;
+        if (c == 'd' || c == 'i') {
+            sv = size == 0 ? va_arg(ap, int) : size == 1 ? va_arg(ap, long)
+                 : size == 2 ? va_arg(ap, long long) : (long long)va_arg(ap, size_t);
+            uv = sv < 0 ? 0ULL - (unsigned long long)sv : (unsigned long long)sv;
+            obs__out_uint(&o, uv, 10, 0, sv < 0);
+        } else if (c == 'u' || c == 'x' || c == 'X') {
+            uv = size == 0 ? va_arg(ap, unsigned) : size == 1 ? va_arg(ap, unsigned long)
+                 : size == 2 ? va_arg(ap, unsigned long long) : (unsigned long long)va_arg(ap, size_t);
+            obs__out_uint(&o, uv, c == 'u' ? 10 : 16, c == 'X', 0);
+        } else if (c == 's' && size == 0) {
+            const char *s = va_arg(ap, const char *);
+            if (!s) s = "(null)"; /* as glibc prints it */
+            obs__out_put(&o, s, strlen(s));
+        } else if (c == 'c' && size == 0) {
+            char ch = (char)va_arg(ap, int);
+            obs__out_put(&o, &ch, 1);
+        } else if (c == '%' && size == 0) {
+            obs__out_put(&o, "%", 1);
+        } else {
+            return -1; /* flags, width, precision, floating point, %p, %n, ...: vsnprintf */
+        }
+    }
+    if (cap) o.p[OBS__MIN(o.len, cap - 1)] = 0;
+    return o.len > (size_t)INT32_MAX ? -1 : (int)o.len;
+}
+
 OBSDEF const char *obs_level_name(obs_level level) {
     static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
     int l = (int)level;
@@ -3171,12 +3226,37 @@ static void obs__record_attr(obs__record *r, const obs_attr *a) {
     if (!obs__attrs_set(&r->attrs, 0, &r->arena, obs__g.limits.attrs, a)) obs__count_attr_drops(1);
 }
 
+/* The source location (semantic conventions code.*). Its keys are ours, so they need no
+   copy and, without attributes of the caller's, no search for an equal key. */
+static void obs__record_location(obs__record *r, const char *file, int line, const char *func) {
+    obs_attr loc[3];
+    obs__attrs *l = &r->attrs;
+    size_t i, n = func ? 3 : 2;
+    loc[0] = obs_attr_str("code.file.path", file);
+    loc[1] = obs_attr_int("code.line.number", line);
+    loc[2] = obs_attr_str("code.function.name", func ? func : "");
+    if (l->n == 0 && n <= obs__g.limits.attrs && (l->cap >= n || obs__vec_grow((void **)&l->v, &l->cap, sizeof(obs_attr)))) {
+        for (i = 0; i < n; i++) {
+            l->v[l->n] = loc[i];
+            if (loc[i].type == OBS_ATTR_STRING &&
+                !(l->v[l->n].v.s = obs__copy_value(&r->arena, loc[i].v.s, loc[i].n, &l->v[l->n].n))) {
+                l->dropped++;
+                continue;
+            }
+            l->n++;
+        }
+        return;
+    }
+    for (i = 0; i < n; i++) obs__record_attr(r, &loc[i]);
+}
+
 OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *func,
                       const obs_attr *attrs, size_t n_attrs, const char *fmt, va_list ap) {
     char msg[OBS__MSG_MAX];
     obs__tls *t;
     obs__record *r;
     obs_span *cur;
+    va_list cp;
     int n;
     size_t i, len;
     if (!obs_log_enabled(level) || !fmt || !OBS__LOAD_RELAXED(&obs__g.running) || !(t = obs__tls_get())) return;
@@ -3188,7 +3268,10 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     r->attrs.n = r->attrs.dropped = 0;
     r->h.recording = 1;
     r->h.ended = 0;
-    n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_copy(cp, ap);
+    n = obs__fmt_fast(msg, sizeof msg, fmt, cp);
+    va_end(cp);
+    if (n < 0) n = vsnprintf(msg, sizeof msg, fmt, ap);
     len = n < 0 ? 0 : obs__utf8_cut(msg, (size_t)n, sizeof msg - 1);
     r->d.body = obs__arena_str(&r->arena, msg, len);
     if (!r->d.body) r->d.body = "";
@@ -3197,13 +3280,7 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     r->d.thread_id = t->thread_id;
     r->d.scope = &obs__g.log_scope;
     for (i = 0; attrs && i < n_attrs; i++) obs__record_attr(r, &attrs[i]);
-    if (file) {
-        obs_attr loc[3];
-        loc[0] = obs_attr_str("code.file.path", file);
-        loc[1] = obs_attr_int("code.line.number", line);
-        loc[2] = obs_attr_str("code.function.name", func ? func : "");
-        for (i = 0; i < (func ? 3u : 2u); i++) obs__record_attr(r, &loc[i]);
-    }
+    if (file) obs__record_location(r, file, line, func);
     r->d.attrs = r->attrs.v;
     r->d.n_attrs = r->attrs.n;
     r->d.dropped_attrs = r->attrs.dropped;
@@ -3257,6 +3334,7 @@ struct obs__proc {
     int sleeping;      /* atomic: the thread waits for work */
     uint64_t handled;  /* items taken off the queue and exported or dropped; atomic */
     int failed;        /* atomic: an export failed since the last flush */
+    uint64_t wake_mask; /* a caller wakes the thread every wake_mask + 1 pushes (a power of 2) */
     int64_t stop_deadline_ms;
     void **items;
     const void **views;
@@ -3274,7 +3352,7 @@ static void obs__items_release(int sig, void **items, size_t n) {
         if (obs__g.nprocs[sig] > 1 && OBS__ADD(&it->refs, -1) != 1) continue;
         items[k++] = it; /* compacted in place: the caller is done with the array */
     }
-    obs__ring_push_n(&obs__g.pools[sig].free, items, k);
+    obs__stack_push(&obs__g.pools[sig], items, k);
 }
 
 /* Exports items[0..n) and returns them to their pool; counts the outcome. */
@@ -3322,7 +3400,7 @@ static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
         obs__item_release(p->sig, it);
         return;
     }
-    if (OBS__UNLIKELY(pos % (uint64_t)p->cfg.max_export_batch_size == 0)) { /* a batch more */
+    if (OBS__UNLIKELY((pos & p->wake_mask) == 0)) { /* about a batch more (no division here) */
         int one = 1;
         OBS__FENCE();
         if (OBS__CAS(&p->sleeping, &one, 0)) { /* only one caller wakes the thread */
@@ -3398,6 +3476,9 @@ static obs__proc *obs__proc_new(int sig, obs_exporter *exp, int batch, const obs
     p->batch = batch;
     p->cfg = *cfg;
     nb = batch ? (size_t)cfg->max_export_batch_size : 1;
+    for (p->wake_mask = 1; p->wake_mask * 2 <= (uint64_t)nb; p->wake_mask *= 2) {
+    }
+    p->wake_mask--; /* the largest power of 2 not above the batch size, less one */
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->xlock, NULL);
     obs__cond_init(&p->wake);
@@ -8469,9 +8550,10 @@ static void obs__crash_record(obs__tls *t, const char *name, void *const *frames
     int i;
     size_t len = 0;
     /* the thread's cache or the free ring: lock-free; growing the pool would lock */
-    r = (obs__record *)(t->ncache[OBS__LOGS] ? t->cache[OBS__LOGS][--t->ncache[OBS__LOGS]]
-                                              : obs__ring_pop(&obs__g.pools[OBS__LOGS].free));
-    if (!r) return;
+    void *item = NULL;
+    if (t->ncache[OBS__LOGS]) item = t->cache[OBS__LOGS][--t->ncache[OBS__LOGS]];
+    else if (!obs__stack_pop(&obs__g.pools[OBS__LOGS], &item, 1)) return;
+    r = (obs__record *)item;
     obs__arena_reset(&r->arena);
     r->attrs.n = r->attrs.dropped = 0;
     r->d.body = "fatal signal";
@@ -8880,7 +8962,18 @@ static void obs__exporter_after_fork(obs_exporter *e) {
     }
 }
 
+/* Only this thread runs in the child: every item that is not the program's (ended: free,
+   cached by a thread now gone, queued or being exported) is free again. */
+static void obs__pool_after_fork(obs__pool *p) {
+    uint32_t i;
+    p->top = 0;
+    for (i = 1; i <= p->allocated; i++) {
+        void *it = obs__pool_at(p, i);
+        if (((obs__item *)it)->ended) obs__stack_push(p, &it, 1);
+    }
+}
 static void obs__atfork_child(void) {
+    obs__tls *t;
     int sig, i;
     obs__g.fork_epoch++;
     if (!OBS__LOAD(&obs__g.running)) return;
@@ -8891,9 +8984,9 @@ static void obs__atfork_child(void) {
         obs__g.clk_seq++;
         obs__g.clk_stale = 0; /* and its values may be half new: re-measure at the next read */
     }
+    for (t = obs__g.threads; t; t = t->next) t->ncache[0] = t->ncache[1] = 0;
     for (sig = 0; sig < 2; sig++) {
-        obs__ring_clear(&obs__g.pools[sig].free);
-        obs__g.pools[sig].allocated = 0; /* the old slabs stay listed: freed at shutdown */
+        obs__pool_after_fork(&obs__g.pools[sig]);
         for (i = 0; i < obs__g.nprocs[sig]; i++) {
             obs__proc *p = obs__g.procs[sig][i];
             pthread_mutex_init(&p->lock, NULL);
@@ -9100,7 +9193,7 @@ static void obs__teardown(void) {
         obs__free(tr);
     }
     for (p = 0; p < 2; p++) {
-        if (obs__g.pools[p].free.cells) obs__pool_free(&obs__g.pools[p]);
+        if (obs__g.pools[p].slabs) obs__pool_free(&obs__g.pools[p]);
     }
     obs__free(obs__g.res.v);
     if (obs__g.res_arena) obs__arena_free(obs__g.res_arena);

@@ -46,7 +46,7 @@
 #else
 #define RCV__SENDFLAGS 0
 #endif
-#define RCV_MAX_CONN 64
+#define RCV_MAX_CONN 1024 /* idle keep-alive connections hold a slot: clients that make new pools keep old ones open */
 #define RCV__MAX_HEAD ((size_t)64 * 1024)
 #define RCV__MAX_BODY ((size_t)64 * 1024 * 1024)
 #define RCV__MAX_DEPTH 512

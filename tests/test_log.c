@@ -4,8 +4,13 @@
 #define OBS_IMPLEMENTATION
 #include "../obs.h"
 #include "test.h"
+#include <limits.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
+#include <sys/types.h>
+#include <wchar.h>
 
 static obs_exporter *mem;
 static obs_tracer *tr;
@@ -388,6 +393,46 @@ static void test_log_v_and_attr_limit(void) {
     teardown();
 }
 
+/* The common conversions are formatted without vsnprintf: the same text as printf. */
+static const char *printf_text(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *printf_text(const char *fmt, ...) {
+    static char want[OBS__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(want, sizeof want, fmt, ap);
+    va_end(ap);
+    return want;
+}
+#define SAME_AS_PRINTF(...)                                                    \
+    do {                                                                       \
+        obs_log(OBS_LEVEL_INFO, __VA_ARGS__);                                  \
+        CHECK_STR(last_log() ? last_log()->body : NULL, printf_text(__VA_ARGS__)); \
+    } while (0)
+static void test_format_like_printf(void) {
+    static char big[6000];
+    const char *none = getenv("OBS_TEST_SURELY_UNSET_VARIABLE");
+    int x = 0;
+    setup();
+    memset(big, 'b', sizeof big - 1);
+    SAME_AS_PRINTF("plain text, no conversion");
+    SAME_AS_PRINTF("%d %i %u %d", 0, -1, 4294967295u, 1234567);
+    SAME_AS_PRINTF("%d|%ld|%lld", INT_MIN, LONG_MIN, LLONG_MIN);
+    SAME_AS_PRINTF("%d|%ld|%lld|%lu|%llu", INT_MAX, LONG_MAX, LLONG_MAX, ULONG_MAX, ULLONG_MAX);
+    SAME_AS_PRINTF("%zu %zd %zu", (size_t)SIZE_MAX, (ssize_t)-5, (size_t)0);
+    SAME_AS_PRINTF("%x %X %lx %llX %x", 255u, 48879u, 0xdeadbeefUL, 0xCAFEBABE12ULL, 0u);
+    SAME_AS_PRINTF("%c%c%% 100%%", 'o', 'k');
+    SAME_AS_PRINTF("[%s][%s]%s", "", "x", "tail");
+    SAME_AS_PRINTF("caf\xC3\xA9 %s", "\xE2\x82\xAC");
+    /* what the fast path leaves to vsnprintf: flags, width, precision, h, floating point, %p */
+    SAME_AS_PRINTF("%5d|%-3s|%.2f|%05x|%+d|%e|%g", 42, "a", 3.14159, 255u, 7, 1e10, 0.5);
+    SAME_AS_PRINTF("%hd %hhu %p %ls %o", (short)-3, (unsigned char)250, (void *)&x, L"w", 8u);
+    SAME_AS_PRINTF("%s and %d more", big, 3); /* cut at 4095 bytes */
+    SAME_AS_PRINTF("%d then %s", 7, big);
+    obs_log(OBS_LEVEL_INFO, "%s|%s", none, "x"); /* NULL for %s: "(null)", as glibc prints it */
+    CHECK_STR(last_log() ? last_log()->body : NULL, "(null)|x");
+    teardown();
+}
+
 int main(void) {
     unsetenv("OBS_LOG_LEVEL");
     RUN(test_level_filtering);
@@ -398,6 +443,7 @@ int main(void) {
     RUN(test_code_attributes);
     RUN(test_attrs_macros);
     RUN(test_long_message);
+    RUN(test_format_like_printf);
     RUN(test_report_error);
     RUN(test_log_v_and_attr_limit);
     RUN(test_log_queue_overflow);

@@ -407,6 +407,37 @@ static void test_shutdown_bounded(void) {
     pthread_mutex_destroy(&r.lock);
 }
 
+/* Freed items are reused last-freed first: after a burst made the pool big, a steady
+   program cycles through a few items (warm in the cache), not through the whole pool. */
+static obs_result discard_spans(void *u, const obs_span_data *const *s, size_t n, int t) {
+    (void)u, (void)s, (void)n, (void)t;
+    return OBS_OK;
+}
+static int seen_before(obs_span *const *seen, size_t n, const obs_span *s) {
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (seen[i] == s) return 1;
+    }
+    return 0;
+}
+static void test_pool_reuses_recent_items(void) {
+    static obs_span *burst[3000], *seen[3000];
+    obs_exporter discard = {"discard", discard_spans, NULL, NULL, NULL, NULL};
+    obs_config c = base_config(&discard, NULL);
+    size_t i, distinct = 0;
+    c.simple_processor = 1;
+    start(&c);
+    for (i = 0; i < 3000; i++) burst[i] = obs_span_start_ex(tr, "burst", NULL);
+    for (i = 0; i < 3000; i++) obs_span_end(burst[i]);
+    for (i = 0; i < 10000; i++) {
+        obs_span *s = obs_span_start(tr, "steady");
+        if (distinct < 3000 && !seen_before(seen, distinct, s)) seen[distinct++] = s;
+        obs_span_end(s);
+    }
+    CHECK(distinct <= 64); /* the thread's cache (32) and a refill (16), not 3000 */
+    obs_shutdown();
+}
+
 int main(void) {
     RUN(test_batch_size_triggers_export);
     RUN(test_schedule_delay_triggers_export);
@@ -421,5 +452,6 @@ int main(void) {
     RUN(test_concurrent_overflow_accounting);
     RUN(test_memory_exporter_capacity);
     RUN(test_shutdown_bounded);
+    RUN(test_pool_reuses_recent_items);
     return TEST_EXIT_CODE();
 }
