@@ -2601,8 +2601,10 @@ typedef struct obs__item {
 
 #define OBS__SLAB_ITEMS 32
 /* Items sit on their own cache lines (no false sharing between threads' spans). */
-static obs__item *obs__pool_at(const obs__pool *p, uint32_t index) {
-    uintptr_t base = ((uintptr_t)p->slabs[(index - 1) / OBS__SLAB_ITEMS] + 63) & ~(uintptr_t)63;
+static obs__item *obs__pool_at(obs__pool *p, uint32_t index) {
+    /* atomic: a stack walk that is about to fail its CAS may look at a slab being added */
+    char *slab = OBS__LOAD_RELAXED(&p->slabs[(index - 1) / OBS__SLAB_ITEMS]);
+    uintptr_t base = ((uintptr_t)slab + 63) & ~(uintptr_t)63;
     return (obs__item *)(base + (index - 1) % OBS__SLAB_ITEMS * p->item_size);
 }
 static int obs__pool_init(obs__pool *p, size_t item_size, size_t max_items,
@@ -2670,7 +2672,7 @@ static void *obs__pool_grow(int pool, obs__tls *t) {
     if (p->allocated + OBS__SLAB_ITEMS <= p->max_items) {
         s = (char *)obs__calloc(64 + OBS__SLAB_ITEMS * p->item_size);
         if (s) {
-            p->slabs[p->allocated / OBS__SLAB_ITEMS] = s;
+            OBS__STORE_RELAXED(&p->slabs[p->allocated / OBS__SLAB_ITEMS], s);
             first = (uint32_t)p->allocated + 1;
             for (i = 0; i < OBS__SLAB_ITEMS; i++) {
                 obs__item *it = obs__pool_at(p, first + (uint32_t)i);
@@ -5578,6 +5580,7 @@ static int obs__url_parse(const char *url, obs__url *out) {
     if (!q || q == h || (size_t)(q - h) >= sizeof out->host) return -1;
     memcpy(out->host, h, (size_t)(q - h));
     if (strspn(out->host, v6lit ? v6 : v4) != (size_t)(q - h)) return -1;
+    if (v6lit && !strchr(out->host, ':')) return -1; /* "[310]" is no IPv6 address */
     q += v6lit;
     if (q < end) {
         if (*q != ':' || (size_t)(end - q - 1) >= sizeof out->port - 2) return -1;

@@ -348,7 +348,7 @@ static void test_url(void) {
         "http://h/a b", "http://h/a\r\nX-Evil: 1", "http://h\n/", "http://h/\t",
         "http://[::1/", "http://[::1]x/", "http://[]/", "http://[g::1]/", "http://h_o%st/",
         "http://h/#frag", "http://h\x7f/", "http://h\xc3\xa9/", "https//h/", "http:/h/",
-        "http://h:-1/", "http://h:+80/", "http://[::1]:/",
+        "http://h:-1/", "http://h:+80/", "http://[::1]:/", "http://[310]/", "http://[1.2.3.4]/",
     };
     char longhost[400], longpath[1200];
     obs__url u;
