@@ -376,7 +376,7 @@ typedef struct obs_stats {
     uint64_t spans_unsampled;     /* non-recording spans (sampler said drop) */
     uint64_t spans_ended;         /* recording spans ended (handed to the processors) */
     uint64_t spans_exported;      /* accepted by an exporter (per processor) */
-    uint64_t spans_dropped_queue; /* queue full */
+    uint64_t spans_dropped_queue; /* queue full, or every span in use (the pool's bound) */
     uint64_t spans_dropped_export; /* exporter failed (after retries) */
     uint64_t spans_rejected;      /* exported but refused: OTLP partialSuccess, or over the
                                      Rollbar rate limit (counted in spans_exported too) */
@@ -2595,11 +2595,16 @@ static uint64_t obs__ring_size(obs__ring *r) {
 typedef struct obs__item {
     uint32_t gen;   /* bumped when the item ends: stale references see a new value */
     int32_t refs;   /* processors still holding it */
-    uint32_t index; /* 1, 2, ...: its place in the pool (the free stack links by index) */
     uint8_t recording, ended; /* ended: free, queued or exported (not the program's) */
 } obs__item;
 
 #define OBS__SLAB_ITEMS 32
+/* An item's place in its pool (1, 2, ...; the free stack links by it) lives in the last bytes
+   of the item's slot, past the struct: the thread that frees an item reads it there without
+   touching the lines the item's next user writes. */
+static uint32_t *obs__index_of(const obs__pool *p, void *item) {
+    return (uint32_t *)(void *)((char *)item + p->item_size - sizeof(uint32_t));
+}
 /* Items sit on their own cache lines (no false sharing between threads' spans). */
 static obs__item *obs__pool_at(obs__pool *p, uint32_t index) {
     /* atomic: a stack walk that is about to fail its CAS may look at a slab being added */
@@ -2609,7 +2614,7 @@ static obs__item *obs__pool_at(obs__pool *p, uint32_t index) {
 }
 static int obs__pool_init(obs__pool *p, size_t item_size, size_t max_items,
                           void (*release)(void *)) {
-    p->item_size = (item_size + 63) & ~(size_t)63; /* a cache line each: no false sharing */
+    p->item_size = (item_size + sizeof(uint32_t) + 63) & ~(size_t)63; /* whole cache lines */
     p->max_items = max_items;
     p->allocated = 0;
     p->top = 0;
@@ -2639,12 +2644,12 @@ static void obs__stack_push(obs__pool *p, void *const *items, size_t n) {
     size_t i;
     if (n == 0) return;
     for (i = 1; i < n; i++) { /* items[n-1] on top: the last freed is the first reused */
-        OBS__STORE_RELAXED(&p->below[((obs__item *)items[i])->index], ((obs__item *)items[i - 1])->index);
+        OBS__STORE_RELAXED(&p->below[*obs__index_of(p, items[i])], *obs__index_of(p, items[i - 1]));
     }
-    bottom = ((obs__item *)items[0])->index;
+    bottom = *obs__index_of(p, items[0]);
     do {
         OBS__STORE_RELAXED(&p->below[bottom], (uint32_t)top);
-    } while (!OBS__CAS(&p->top, &top, (((top >> 32) + 1) << 32) | ((obs__item *)items[n - 1])->index));
+    } while (!OBS__CAS(&p->top, &top, (((top >> 32) + 1) << 32) | *obs__index_of(p, items[n - 1])));
 }
 /* Up to max items off the top; returns how many. */
 static size_t obs__stack_pop(obs__pool *p, void **out, size_t max) {
@@ -2676,7 +2681,7 @@ static void *obs__pool_grow(int pool, obs__tls *t) {
             first = (uint32_t)p->allocated + 1;
             for (i = 0; i < OBS__SLAB_ITEMS; i++) {
                 obs__item *it = obs__pool_at(p, first + (uint32_t)i);
-                it->index = first + (uint32_t)i;
+                *obs__index_of(p, it) = first + (uint32_t)i;
                 it->ended = 1; /* free: a fork's child may hand it out again */
             }
             p->allocated += OBS__SLAB_ITEMS;
@@ -2846,22 +2851,30 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
     obs__tls *t;
     obs_span *s;
     obs__parent par;
+    uint8_t trace_id[16];
     int sampled;
     size_t i;
     if (!OBS__LOAD_RELAXED(&obs__g.running) || !tr || !(t = obs__tls_get())) return NULL;
     obs__span_parent(t, o, &par);
-    if (!(s = (obs_span *)obs__pool_get(OBS__SPANS, t))) {
-        obs__count(t, OBS__C_SPAN_DROP_QUEUE); /* every span in use: the pool's bound */
+    if (par.has) memcpy(trace_id, par.ctx.trace_id, 16);
+    else {
+        obs__random_id(t, trace_id, 16);
+        if (obs__g.xray_ids) obs__xray_stamp_id(trace_id, obs__now_ns());
+    }
+    sampled = obs__sample(&obs__g.sampler, par.has && !par.undecided, par.remote,
+                          par.has && (par.ctx.flags & 1), trace_id);
+    if (!(s = (obs_span *)obs__pool_get(OBS__SPANS, t))) { /* every span in use: the pool's bound */
+        if (sampled) { /* counted as ended and dropped, so that ended = exported + dropped */
+            obs__count(t, OBS__C_STARTED);
+            obs__count(t, OBS__C_ENDED);
+            obs__count(t, OBS__C_SPAN_DROP_QUEUE);
+        } else {
+            obs__count(t, OBS__C_UNSAMPLED);
+        }
         return NULL;
     }
-    if (par.has) memcpy(s->d.trace_id, par.ctx.trace_id, 16);
-    else {
-        obs__random_id(t, s->d.trace_id, 16);
-        if (obs__g.xray_ids) obs__xray_stamp_id(s->d.trace_id, obs__now_ns());
-    }
+    memcpy(s->d.trace_id, trace_id, 16);
     obs__random_id(t, s->d.span_id, 8);
-    sampled = obs__sample(&obs__g.sampler, par.has && !par.undecided, par.remote,
-                          par.has && (par.ctx.flags & 1), s->d.trace_id);
     s->d.trace_flags = (uint8_t)((par.has ? par.ctx.flags & ~1 : 0) | (sampled ? 1 : 0));
     s->d.has_parent = (uint8_t)par.has;
     s->d.parent_is_remote = (uint8_t)par.remote;
@@ -3262,7 +3275,8 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     int n;
     size_t i, len;
     if (!obs_log_enabled(level) || !fmt || !OBS__LOAD_RELAXED(&obs__g.running) || !(t = obs__tls_get())) return;
-    if (!(r = (obs__record *)obs__pool_get(OBS__LOGS, t))) {
+    if (!(r = (obs__record *)obs__pool_get(OBS__LOGS, t))) { /* every record in use */
+        obs__count(t, OBS__C_LOGS);
         obs__count(t, OBS__C_LOG_DROP_QUEUE);
         return;
     }
@@ -3337,6 +3351,7 @@ struct obs__proc {
     uint64_t handled;  /* items taken off the queue and exported or dropped; atomic */
     int failed;        /* atomic: an export failed since the last flush */
     uint64_t wake_mask; /* a caller wakes the thread every wake_mask + 1 pushes (a power of 2) */
+    int restart;        /* atomic: a fork's child starts the thread with its first item */
     int64_t stop_deadline_ms;
     void **items;
     const void **views;
@@ -3388,8 +3403,19 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
     obs__items_release(p->sig, items, n);
 }
 
+static void *obs__proc_main(void *arg);
+/* In a fork's child, the first item to queue starts the batch thread again. */
+static OBS__NOINLINE void obs__proc_restart(obs__proc *p) {
+    int one = 1;
+    if (!OBS__CAS(&p->restart, &one, 0)) return; /* another thread does it */
+    pthread_mutex_lock(&p->lock);
+    if (!obs__thread_start(&p->thread, obs__proc_main, p)) obs__diag(1, "fork: no batch thread in the child");
+    pthread_mutex_unlock(&p->lock);
+}
+
 static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
     uint64_t pos;
+    if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&p->restart))) obs__proc_restart(p);
     if (!p->batch) {
         void *one = it;
         obs__proc_export(p, &one, 1, p->cfg.export_timeout_ms);
@@ -8400,10 +8426,10 @@ static int obs__kv_each(const char *list, const char *what,
                         int (*fn)(void *ud, const char *k, const char *v), void *ud) {
     obs__buf k, v;
     const char *p = list;
-    int ok = 1;
+    int ok = 1, entry = 0;
     memset(&k, 0, sizeof k);
     memset(&v, 0, sizeof v);
-    while (ok && p && *p) {
+    for (; ok && p && *p; entry++) {
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         const char *eq = (const char *)memchr(p, '=', len);
@@ -8414,8 +8440,8 @@ static int obs__kv_each(const char *list, const char *what,
             char shown[64];
             if (!eq || !obs__pct_decode(p, (size_t)(eq - p), &k) || !k.len ||
                 !obs__pct_decode(eq + 1, len - (size_t)(eq - p) - 1, &v)) {
-                obs__diag(2, "%s: entry %d is not key=value with %%-encoding; ignoring the variable",
-                          what, (int)(p - list)); /* the entry itself may hold a secret */
+                obs__diag(2, "%s: entry %d (from 1) is not key=value with %%-encoding; ignoring the "
+                             "variable", what, entry + 1); /* the entry itself may hold a secret */
                 ok = 0;
             } else if (strlen(k.p) != k.len || strlen(v.p) != v.len) { /* %00 would cut it short */
                 obs__diag(2, "%s: \"%s\" holds a NUL byte (%%00); ignoring the variable", what,
@@ -9002,7 +9028,7 @@ static void obs__atfork_child(void) {
             obs__ring_clear(&p->q);
             p->handled = 0;
             p->thread.started = 0;
-            if (!obs__thread_start(&p->thread, obs__proc_main, p)) obs__diag(1, "fork: no batch thread in the child");
+            OBS__STORE(&p->restart, 1); /* not here: POSIX allows only async-signal-safe calls */
         }
     }
 }

@@ -438,6 +438,31 @@ static void test_pool_reuses_recent_items(void) {
     obs_shutdown();
 }
 
+/* Every span in use (the pool's bound: 65,536 + twice the queues): a start returns NULL and
+   is counted as ended and dropped, so exported + dropped = ended still holds. */
+static void test_pool_bound_counted(void) {
+    static obs_span *open_spans[70000];
+    obs_exporter discard = {"discard", discard_spans, NULL, NULL, NULL, NULL};
+    obs_config c = base_config(&discard, NULL);
+    obs_stats st;
+    size_t i, n = 0, refused = 0;
+    c.simple_processor = 1;
+    start(&c);
+    for (i = 0; i < 70000; i++) {
+        obs_span *s = obs_span_start_ex(tr, "held", NULL);
+        if (s) open_spans[n++] = s;
+        else refused++;
+    }
+    CHECK(n >= 65536 && n < 70000 && refused == 70000 - n);
+    for (i = 0; i < n; i++) obs_span_end(open_spans[i]);
+    st = obs_get_stats();
+    CHECK(st.spans_started == 70000 && st.spans_ended == 70000);
+    CHECK(st.spans_dropped_queue == refused);
+    CHECK(st.spans_exported + st.spans_dropped_queue == st.spans_ended);
+    CHECK(obs_span_start(tr, "after") != NULL); /* ended spans are free again */
+    obs_shutdown();
+}
+
 int main(void) {
     RUN(test_batch_size_triggers_export);
     RUN(test_schedule_delay_triggers_export);
@@ -453,5 +478,6 @@ int main(void) {
     RUN(test_memory_exporter_capacity);
     RUN(test_shutdown_bounded);
     RUN(test_pool_reuses_recent_items);
+    RUN(test_pool_bound_counted);
     return TEST_EXIT_CODE();
 }
