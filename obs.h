@@ -3357,9 +3357,11 @@ struct obs__proc {
     const void **views;
 };
 
-static void obs__item_release(int sig, obs__item *it) {
+/* A caller's thread lets go of an item no processor took (its queue was full): back to the
+   thread's own cache when no other processor holds it, touching nothing shared. */
+static void obs__item_release(int sig, obs__tls *t, obs__item *it) {
     if (obs__g.nprocs[sig] > 1 && OBS__ADD(&it->refs, -1) != 1) return;
-    obs__pool_put(sig, it);
+    obs__pool_put_local(sig, t, it);
 }
 /* Releases a batch: the items no other processor holds go back to the pool in one push. */
 static void obs__items_release(int sig, void **items, size_t n) {
@@ -3425,7 +3427,7 @@ static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
        here reads the consumer's position, so the caller's path shares no line with it. */
     if (!(pos = obs__ring_push(&p->q, it))) {
         obs__count(t, p->sig == OBS__LOGS ? OBS__C_LOG_DROP_QUEUE : OBS__C_SPAN_DROP_QUEUE);
-        obs__item_release(p->sig, it);
+        obs__item_release(p->sig, t, it);
         return;
     }
     if (OBS__UNLIKELY((pos & p->wake_mask) == 0)) { /* about a batch more (no division here) */

@@ -250,7 +250,8 @@ static void case_threads(void) {
     for (nt = 1; nt <= 4; nt *= 2) {
         worker w[4];
         result r;
-        char what[64], id[32], extra[64];
+        obs_stats st;
+        char what[64], id[32], extra[96];
         int i;
         long n = quick ? 10000 : 1000000;
         start(OBS_SAMPLER_ALWAYS_ON, &discard, NULL);
@@ -264,12 +265,15 @@ static void case_threads(void) {
             for (i = 0; i < nt; i++) pthread_join(w[i].tid, NULL);
             r.v[r.n] = (double)n * nt / (now_s() - t0) / 1e6;
         }
+        obs_flush(0);
+        st = obs_get_stats();
         obs_shutdown();
         snprintf(what, sizeof what, "7. %d thread%s creating spans", nt, nt > 1 ? "s" : "");
         snprintf(id, sizeof id, "threads_%d", nt);
         qsort(r.v, (size_t)r.n, sizeof r.v[0], cmp_double);
         if (nt == 1) one = r.v[r.n / 2];
-        snprintf(extra, sizeof extra, "%.2fx one thread", r.v[r.n / 2] / one);
+        snprintf(extra, sizeof extra, "%.2fx one thread; dropped %llu of %llu", r.v[r.n / 2] / one,
+                 (unsigned long long)st.spans_dropped_queue, (unsigned long long)st.spans_ended);
         report(id, what, "Mspans/s", &r, extra);
     }
 }
