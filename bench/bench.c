@@ -244,7 +244,9 @@ static void *worker_main(void *arg) {
     run_spans(obs_tracer_get("bench", NULL), w->n, 0);
     return NULL;
 }
-static void case_threads(void) {
+/* Case 7: with the batch processor (the exporter thread shares the cores), and again with
+   no processor at all (threads then share nothing: what the machine itself allows). */
+static void case_threads(obs_exporter *e) {
     int nt;
     double one = 0;
     for (nt = 1; nt <= 4; nt *= 2) {
@@ -254,7 +256,7 @@ static void case_threads(void) {
         char what[64], id[32], extra[96];
         int i;
         long n = quick ? 10000 : 1000000;
-        start(OBS_SAMPLER_ALWAYS_ON, &discard, NULL);
+        start(OBS_SAMPLER_ALWAYS_ON, e, NULL);
         run_spans(obs_tracer_get("bench", NULL), n / 4, 0);
         for (r.n = 0; r.n < reps; r.n++) {
             double t0 = now_s();
@@ -268,8 +270,9 @@ static void case_threads(void) {
         obs_flush(0);
         st = obs_get_stats();
         obs_shutdown();
-        snprintf(what, sizeof what, "7. %d thread%s creating spans", nt, nt > 1 ? "s" : "");
-        snprintf(id, sizeof id, "threads_%d", nt);
+        snprintf(what, sizeof what, "7%s %d thread%s creating spans%s", e ? "." : "b.", nt,
+                 nt > 1 ? "s" : "", e ? "" : ", no processor");
+        snprintf(id, sizeof id, "threads_%s%d", e ? "" : "noproc_", nt);
         qsort(r.v, (size_t)r.n, sizeof r.v[0], cmp_double);
         if (nt == 1) one = r.v[r.n / 2];
         snprintf(extra, sizeof extra, "%.2fx one thread; dropped %llu of %llu", r.v[r.n / 2] / one,
@@ -317,7 +320,8 @@ int main(int argc, char **argv) {
     case_logs("log_emitted", "4b. log emitted, 2 printf args, batch", 1);
     case_encode();
     case_e2e();
-    case_threads();
+    case_threads(&discard);
+    case_threads(NULL);
     case_allocs();
     if (json_out) fclose(json_out);
     return 0;
