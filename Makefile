@@ -6,8 +6,11 @@ WARN     = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Werror
 CFLAGS  ?= -O1 -g
 LDLIBS   = -lpthread
 B        = build
-# Builds run in parallel, one job per core (the tests themselves run one after another).
+# Builds run in parallel, one job per core (the tests themselves run one after another);
+# not with `clean` among the goals, which must not race the builds after it.
+ifeq ($(filter clean,$(MAKECMDGOALS)),)
 MAKEFLAGS += -j$(shell nproc 2>/dev/null || echo 2)
+endif
 SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
 TESTS    = $(patsubst tests/%.c,%,$(wildcard tests/test_*.c))
