@@ -1675,8 +1675,9 @@ typedef struct obs__ring {
    allocate. Free items wait on a lock-free stack: the item reused next is the one freed last,
    still in the cache, so a busy program cycles through few items whatever the pool's size. */
 typedef struct obs__pool {
-    uint64_t top; /* atomic: (tag << 32) | index of the free stack's top item, 0 when empty */
-    char pad[56]; /* its own cache line */
+    char pad0[64]; /* top on a cache line of its own: not shared with the other pool's fields */
+    uint64_t top;  /* atomic: (tag << 32) | index of the free stack's top item, 0 when empty */
+    char pad1[56];
     char **slabs; /* slab k holds the items with index k*32+1 .. k*32+32 */
     uint32_t *below; /* atomic: below[i], the item under item i on the free stack (0: none);
                         apart from the items, so freeing one does not write to its lines */
@@ -1945,6 +1946,7 @@ static int64_t obs__now_ns(void) {
             ns0 = OBS__LOAD(&obs__g.clk_ns0);
         } while ((q & 1) || OBS__LOAD(&obs__g.clk_seq) != q);
         tsc0 = __rdtsc() - tsc0;
+        if (OBS__UNLIKELY((int64_t)tsc0 < 0)) tsc0 = 0; /* rdtsc ran before the loads: ticks early */
         /* Without a batch thread nobody else re-measures: the first reader past 0.25 s does. */
         if (OBS__UNLIKELY(tsc0 > OBS__LOAD_RELAXED(&obs__g.clk_stale))) obs__clock_resync_try();
         return ns0 + (int64_t)(((obs__u128)tsc0 * mult) >> 32);
@@ -2621,7 +2623,12 @@ static int obs__pool_init(obs__pool *p, size_t item_size, size_t max_items,
     p->release = release;
     p->slabs = (char **)obs__calloc((max_items / OBS__SLAB_ITEMS + 1) * sizeof(char *));
     p->below = (uint32_t *)obs__calloc((max_items + 1) * sizeof(uint32_t));
-    return p->slabs && p->below;
+    if (p->slabs && p->below) return 1;
+    obs__free(p->slabs);
+    obs__free(p->below);
+    p->slabs = NULL;
+    p->below = NULL;
+    return 0;
 }
 /* Frees every item's growth, then the slabs. Only at shutdown, when no thread uses them. */
 static void obs__pool_free(obs__pool *p) {
@@ -2663,6 +2670,7 @@ static size_t obs__stack_pop(obs__pool *p, void **out, size_t max) {
         }
         if (k == 0) return 0;
         if (OBS__CAS(&p->top, &top, (((top >> 32) + 1) << 32) | idx)) return k;
+        top = OBS__LOAD(&p->top); /* acquire: the links of whoever changed it are visible */
     }
 }
 
@@ -2864,10 +2872,10 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
     sampled = obs__sample(&obs__g.sampler, par.has && !par.undecided, par.remote,
                           par.has && (par.ctx.flags & 1), trace_id);
     if (!(s = (obs_span *)obs__pool_get(OBS__SPANS, t))) { /* every span in use: the pool's bound */
-        if (sampled) { /* counted as ended and dropped, so that ended = exported + dropped */
+        if (sampled) { /* ended, and dropped by each processor, as a full queue counts it */
             obs__count(t, OBS__C_STARTED);
             obs__count(t, OBS__C_ENDED);
-            obs__count(t, OBS__C_SPAN_DROP_QUEUE);
+            for (i = 0; i < (size_t)obs__g.nprocs[OBS__SPANS]; i++) obs__count(t, OBS__C_SPAN_DROP_QUEUE);
         } else {
             obs__count(t, OBS__C_UNSAMPLED);
         }
@@ -3196,7 +3204,9 @@ static int obs__fmt_fast(char *buf, size_t cap, const char *fmt, va_list ap) {
         if (*fmt == 'l') size = fmt[1] == 'l' ? (fmt++, 2) : 1, fmt++;
         else if (*fmt == 'z') size = 3, fmt++;
         c = *fmt++;
-        if (c == 'd' || c == 'i') {
+        if ((c == 'd' || c == 'i') && size == 3) {
+            return -1; /* %zd: ssize_t, whose width this code cannot name portably */
+        } else if (c == 'd' || c == 'i') {
             sv = size == 0 ? va_arg(ap, int) : size == 1 ? va_arg(ap, long)
                  : size == 2 ? va_arg(ap, long long) : (long long)va_arg(ap, size_t);
             uv = sv < 0 ? 0ULL - (unsigned long long)sv : (unsigned long long)sv;
@@ -3256,6 +3266,7 @@ static void obs__record_location(obs__record *r, const char *file, int line, con
             if (loc[i].type == OBS_ATTR_STRING &&
                 !(l->v[l->n].v.s = obs__copy_value(&r->arena, loc[i].v.s, loc[i].n, &l->v[l->n].n))) {
                 l->dropped++;
+                obs__count_attr_drops(1);
                 continue;
             }
             l->n++;
@@ -3277,7 +3288,7 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     if (!obs_log_enabled(level) || !fmt || !OBS__LOAD_RELAXED(&obs__g.running) || !(t = obs__tls_get())) return;
     if (!(r = (obs__record *)obs__pool_get(OBS__LOGS, t))) { /* every record in use */
         obs__count(t, OBS__C_LOGS);
-        obs__count(t, OBS__C_LOG_DROP_QUEUE);
+        for (i = 0; i < (size_t)obs__g.nprocs[OBS__LOGS]; i++) obs__count(t, OBS__C_LOG_DROP_QUEUE);
         return;
     }
     obs__arena_reset(&r->arena);
@@ -3408,8 +3419,7 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
 static void *obs__proc_main(void *arg);
 /* In a fork's child, the first item to queue starts the batch thread again. */
 static OBS__NOINLINE void obs__proc_restart(obs__proc *p) {
-    int one = 1;
-    if (!OBS__CAS(&p->restart, &one, 0)) return; /* another thread does it */
+    if (!OBS__XCHG(&p->restart, 0)) return; /* another thread does it */
     pthread_mutex_lock(&p->lock);
     if (!obs__thread_start(&p->thread, obs__proc_main, p)) obs__diag(1, "fork: no batch thread in the child");
     pthread_mutex_unlock(&p->lock);
@@ -3417,7 +3427,9 @@ static OBS__NOINLINE void obs__proc_restart(obs__proc *p) {
 
 static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
     uint64_t pos;
-    if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&p->restart))) obs__proc_restart(p);
+    if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&p->restart)) && !OBS__LOAD_RELAXED(&obs__g.crashing)) {
+        obs__proc_restart(p); /* never from a crash handler: creating a thread is not safe there */
+    }
     if (!p->batch) {
         void *one = it;
         obs__proc_export(p, &one, 1, p->cfg.export_timeout_ms);
