@@ -3163,8 +3163,8 @@ static void obs__record_release_mem(void *item) {
 }
 
 /* printf's common conversions without vsnprintf (which costs more than the rest of a log
-   call): %s %d %i %u %x %X %c and %%, with the l, ll and z length modifiers, and no flags,
-   width or precision. Writes at most cap - 1 bytes and a NUL; returns the full length, as
+   call): %s %d %i %u %x %X %c and %%, with the l and ll length modifiers (z for %zu %zx),
+   and no flags, width or precision. Writes at most cap - 1 bytes and a NUL; returns the full length, as
    vsnprintf does, or -1 when fmt needs more than this (the caller then uses vsnprintf). */
 typedef struct obs__out {
     char *p;
