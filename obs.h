@@ -1817,6 +1817,8 @@ static OBS__THREAD_LOCAL struct {
 } obs__tls_cur;
 #endif
 
+/* A byte that would break a diagnostic's one line or drive the terminal. */
+static int obs__ctl_byte(char c) { return (unsigned char)c < 0x20 || c == 0x7f; }
 static void obs__diag(int level, const char *fmt, ...) OBS__PRINTF(2, 3);
 /* Self-diagnostics to stderr, never through obs_log (no recursion). Callers never pass
    secrets (header values). */
@@ -1830,7 +1832,7 @@ static void obs__diag(int level, const char *fmt, ...) {
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     for (c = msg; *c; c++) { /* one line, no terminal escapes, whatever a receiver or curl said */
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) *c = '?';
+        if (obs__ctl_byte(*c)) *c = '?';
     }
     fprintf(stderr, "obs: %s: %s\n", names[level < 1 ? 1 : level > 4 ? 4 : level], msg);
 }
@@ -1849,16 +1851,17 @@ static const char *obs__printable(const char *s, char *out, size_t cap) {
             s = at;
         }
     }
-    for (; *s && i + 1 < cap; s++) out[i++] = (unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s;
+    for (; *s && i + 1 < cap; s++) out[i++] = obs__ctl_byte(*s) ? '?' : *s;
     out[i] = 0;
     return out;
 }
 
 static void obs__count_global(int c, uint64_t n) { OBS__ADD(&obs__g.counters[c], n); }
-static void obs__count(obs__tls *t, int c) {
+static void obs__count_n(obs__tls *t, int c, uint64_t n) {
     /* Only the owning thread writes its counter: a relaxed store, not a locked add. */
-    OBS__STORE_RELAXED(&t->counters[c], t->counters[c] + 1);
+    OBS__STORE_RELAXED(&t->counters[c], t->counters[c] + n);
 }
+static void obs__count(obs__tls *t, int c) { obs__count_n(t, c, 1); }
 
 static void obs__pool_put(int pool, void *item);
 static void obs__tls_exit(void *arg) {
@@ -2875,7 +2878,7 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
         if (sampled) { /* ended, and dropped by each processor, as a full queue counts it */
             obs__count(t, OBS__C_STARTED);
             obs__count(t, OBS__C_ENDED);
-            for (i = 0; i < (size_t)obs__g.nprocs[OBS__SPANS]; i++) obs__count(t, OBS__C_SPAN_DROP_QUEUE);
+            obs__count_n(t, OBS__C_SPAN_DROP_QUEUE, (uint64_t)obs__g.nprocs[OBS__SPANS]);
         } else {
             obs__count(t, OBS__C_UNSAMPLED);
         }
@@ -3207,8 +3210,7 @@ static int obs__fmt_fast(char *buf, size_t cap, const char *fmt, va_list ap) {
         if ((c == 'd' || c == 'i') && size == 3) {
             return -1; /* %zd: ssize_t, whose width this code cannot name portably */
         } else if (c == 'd' || c == 'i') {
-            sv = size == 0 ? va_arg(ap, int) : size == 1 ? va_arg(ap, long)
-                 : size == 2 ? va_arg(ap, long long) : (long long)va_arg(ap, size_t);
+            sv = size == 0 ? va_arg(ap, int) : size == 1 ? va_arg(ap, long) : va_arg(ap, long long);
             uv = sv < 0 ? 0ULL - (unsigned long long)sv : (unsigned long long)sv;
             obs__out_uint(&o, uv, 10, 0, sv < 0);
         } else if (c == 'u' || c == 'x' || c == 'X') {
@@ -3288,7 +3290,7 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     if (!obs_log_enabled(level) || !fmt || !OBS__LOAD_RELAXED(&obs__g.running) || !(t = obs__tls_get())) return;
     if (!(r = (obs__record *)obs__pool_get(OBS__LOGS, t))) { /* every record in use */
         obs__count(t, OBS__C_LOGS);
-        for (i = 0; i < (size_t)obs__g.nprocs[OBS__LOGS]; i++) obs__count(t, OBS__C_LOG_DROP_QUEUE);
+        obs__count_n(t, OBS__C_LOG_DROP_QUEUE, (uint64_t)obs__g.nprocs[OBS__LOGS]);
         return;
     }
     obs__arena_reset(&r->arena);
@@ -3368,19 +3370,20 @@ struct obs__proc {
     const void **views;
 };
 
+/* One processor is done with the item: 1 when it was the last holder (the item is free). */
+static int obs__item_unref(int sig, obs__item *it) {
+    return obs__g.nprocs[sig] <= 1 || OBS__ADD(&it->refs, -1) == 1;
+}
 /* A caller's thread lets go of an item no processor took (its queue was full): back to the
    thread's own cache when no other processor holds it, touching nothing shared. */
 static void obs__item_release(int sig, obs__tls *t, obs__item *it) {
-    if (obs__g.nprocs[sig] > 1 && OBS__ADD(&it->refs, -1) != 1) return;
-    obs__pool_put_local(sig, t, it);
+    if (obs__item_unref(sig, it)) obs__pool_put_local(sig, t, it);
 }
 /* Releases a batch: the items no other processor holds go back to the pool in one push. */
 static void obs__items_release(int sig, void **items, size_t n) {
     size_t i, k = 0;
-    for (i = 0; i < n; i++) {
-        obs__item *it = (obs__item *)items[i];
-        if (obs__g.nprocs[sig] > 1 && OBS__ADD(&it->refs, -1) != 1) continue;
-        items[k++] = it; /* compacted in place: the caller is done with the array */
+    for (i = 0; i < n; i++) { /* compacted in place: the caller is done with the array */
+        if (obs__item_unref(sig, (obs__item *)items[i])) items[k++] = items[i];
     }
     obs__stack_push(&obs__g.pools[sig], items, k);
 }
@@ -6381,11 +6384,6 @@ static void obs__otlp_partial(obs__otlp *o, size_t n) {
     }
     if (!rejected) return;
     if (rejected > n) rejected = n;
-    {
-        char raw[sizeof msg]; /* the receiver's words: no control bytes into our stderr */
-        memcpy(raw, msg, sizeof msg);
-        obs__printable(raw, msg, sizeof msg);
-    }
     obs__count_global(o->logs ? OBS__C_LOG_REJECTED : OBS__C_SPAN_REJECTED, rejected);
     obs__diag(2, "%s: the receiver rejected %llu of %lu %s: %s", o->endpoint, (unsigned long long)rejected,
               (unsigned long)n, o->logs ? "log records" : "spans", msg[0] ? msg : "(no message)");
@@ -7430,11 +7428,6 @@ static void obs__backend_why(const obs__http_resp *resp, char *out, size_t cap) 
     obs__json_find_str(resp->body.p, "\"message\"", out, cap);
     if (!out[0]) obs__json_find_str(resp->body.p, "\"__type\"", out, cap);
     if (!out[0]) snprintf(out, cap, "HTTP %d", resp->status);
-    {
-        char raw[256]; /* the service's words: no control bytes into our stderr */
-        snprintf(raw, sizeof raw, "%s", out);
-        obs__printable(raw, out, cap);
-    }
 }
 
 /* ---- Rollbar ---- */

@@ -120,20 +120,6 @@ static void hmac(const unsigned char *key, size_t kn, const char *msg, unsigned 
 }
 
 /* ---- small text helpers ---- */
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    char *p;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = (char *)malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) n = 0;
-    if (p) p[n] = 0;
-    fclose(f);
-    return p;
-}
 static void write_file(const char *path, const char *text, int mode) {
     FILE *f = fopen(path, "w");
     if (f) {
@@ -588,7 +574,7 @@ static char *err_end(void) {
     dup2(g_err_fd, 2);
     close(g_err_fd);
     snprintf(p, sizeof p, "%s/stderr.txt", g_dir);
-    return slurp(p);
+    return test_read_file(p, NULL);
 }
 
 /* ---- Rollbar ---- */
@@ -1029,7 +1015,7 @@ static void test_cloudwatch_put(void) {
           fake_count("PutLogEvents") == 1);
     e->shutdown(e->user_data);
     /* curl's command line: no secret, no session token, no credentials at all */
-    s = slurp(path);
+    s = test_read_file(path, NULL);
     CHECK(s && strstr(s, "--config") && !strstr(s, SECRET) && !strstr(s, SESSION) && !strstr(s, KEY_ID));
     free(s);
     /* and no file the test made holds the secret */
@@ -1414,7 +1400,7 @@ static void test_tls(void) {
     obs_shutdown();
     snprintf(path, sizeof path, "%s/argv.log", g_dir); /* curl ran for each; argv held no secret */
     {
-        char *argv_log = slurp(path);
+        char *argv_log = test_read_file(path, NULL);
         CHECK(argv_log && strstr(argv_log, "--config") && !strstr(argv_log, RB_TOKEN) &&
               !strstr(argv_log, SECRET) && !strstr(argv_log, SESSION));
         free(argv_log);

@@ -255,20 +255,6 @@ static long j_long(const jdoc *d, int obj, const char *key) {
     return k >= 0 && d->n[k].type == J_NUM ? strtol(d->n[k].raw, NULL, 10) : -1;
 }
 
-static char *read_file(const char *path, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    char *p;
-    long len;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    p = (char *)malloc((size_t)len + 1);
-    *n = fread(p, 1, (size_t)len, f);
-    p[*n] = 0;
-    fclose(f);
-    return p;
-}
 static char *read_stream(FILE *f) {
     size_t n = 0, cap = 4096, got;
     char *p = (char *)malloc(cap);
@@ -788,13 +774,13 @@ static void test_trace_file_threads_nesting(void) {
     nested_job(0);
     CHECK(obs_flush(5000) == OBS_OK);
     /* Between batches, before any shutdown: already a complete JSON document. */
-    text = read_file(path, &n);
+    text = test_read_file(path, &n);
     CHECK(text && check_trace(text, n, spans_made, "insight-test") == spans_made);
     free(text);
     for (i = 0; i < 3; i++) pthread_create(&th[i], NULL, job_thread, (void *)(intptr_t)(i + 1));
     for (i = 0; i < 3; i++) pthread_join(th[i], NULL);
     obs_shutdown();
-    text = read_file(path, &n);
+    text = test_read_file(path, &n);
     CHECK(text != NULL);
     if (text) {
         jdoc d;
@@ -859,7 +845,7 @@ static void test_trace_file_overlap_goes_async(void) {
     obs_span_end_at(a, t0 + 10000);
     obs_span_end_at(b, t0 + 15000);
     obs_shutdown();
-    text = read_file(path, &n);
+    text = test_read_file(path, &n);
     CHECK(j_parse(&d, text, n));
     for (k = d.n[0].kid; k >= 0; k = d.n[k].next) {
         const char *ph = j_str(&d, k, "ph");
@@ -897,7 +883,7 @@ static void test_trace_file_early_exit(void) {
         _exit(0); /* no obs_shutdown; the second job is lost, the file is still whole */
     }
     CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    text = read_file(path, &n);
+    text = test_read_file(path, &n);
     CHECK(text != NULL);
     if (text) {
         jdoc d;
@@ -990,7 +976,7 @@ static void test_env_wiring(void) {
         CHECK(obs_flush(5000) == OBS_OK);
         CHECK(obs_summary_get(NULL, "item", &st) == 1 && st.count == 12 && st.errors == 1);
         obs_shutdown(); /* the table goes to stderr */
-        text = read_file(path, &n);
+        text = test_read_file(path, &n);
         CHECK(text && check_trace(text, n, 16, NULL) == 16);
         free(text);
     }

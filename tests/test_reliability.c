@@ -116,19 +116,6 @@ static char *capture_end(capture *c) {
     unlink(c->path);
     return out;
 }
-static char *slurp(const char *path) {
-    FILE *f = fopen(path, "rb");
-    char *b;
-    long n;
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    b = (char *)calloc(1, (size_t)(n > 0 ? n : 0) + 1);
-    if (b && n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) b[0] = 0;
-    fclose(f);
-    return b;
-}
 static int count_of(const char *hay, const char *needle) {
     int n = 0;
     while (hay && (hay = strstr(hay, needle)) != NULL) n++, hay++;
@@ -368,6 +355,14 @@ static obs_stats run_row(const char *name, const char *url, int timeout_ms, int 
     return st;
 }
 
+/* A row against the loopback receiver with fault config c, started for the row alone. */
+static obs_stats receiver_row(const char *name, rcv_config c, int timeout_ms, int expect) {
+    rcv *r = rcv_start(&c);
+    obs_stats st = run_row(name, url_of_port(rcv_port(r)), timeout_ms, expect);
+    rcv_stop(r);
+    return st;
+}
+
 static void matrix_receiver_down(void) {
     rcv_config c = faults();
     rcv *r = rcv_start(&c);
@@ -378,20 +373,14 @@ static void matrix_receiver_down(void) {
 
 static void matrix_blackhole(void) {
     rcv_config c = faults();
-    rcv *r;
     c.blackhole = 1;
-    r = rcv_start(&c);
-    run_row("black hole", url_of_port(rcv_port(r)), 800, ALL_DROPPED);
-    rcv_stop(r);
+    receiver_row("black hole", c, 800, ALL_DROPPED);
 }
 
 static void matrix_slow(void) {
     rcv_config c = faults();
-    rcv *r;
     c.delay_ms = 2000;
-    r = rcv_start(&c);
-    run_row("slow (2 s > 800 ms)", url_of_port(rcv_port(r)), 800, ALL_DROPPED);
-    rcv_stop(r);
+    receiver_row("slow (2 s > 800 ms)", c, 800, ALL_DROPPED);
 }
 
 static void retry_after_row(int status) {
@@ -455,21 +444,15 @@ static void matrix_reset_during_reply(void) {
 
 static void matrix_garbage(void) {
     rcv_config c = faults();
-    rcv *r;
     c.garbage_reply = 1;
-    r = rcv_start(&c);
-    run_row("garbage status line", url_of_port(rcv_port(r)), 800, ALL_DROPPED);
-    rcv_stop(r);
+    receiver_row("garbage status line", c, 800, ALL_DROPPED);
 }
 
 static void matrix_oversized(void) {
     rcv_config c = faults();
-    rcv *r;
     fsrv *f;
     c.huge_reply = 1; /* a 5 MiB body: 4 MiB kept, the status still counts */
-    r = rcv_start(&c);
-    run_row("5 MiB reply body", url_of_port(rcv_port(r)), 5000, ALL_EXPORTED);
-    rcv_stop(r);
+    receiver_row("5 MiB reply body", c, 5000, ALL_EXPORTED);
     f = fs_start(F_ENDLESS_BODY, 1000000);
     run_row("endless chunked body", url_of_port(f->port), 5000, ALL_EXPORTED);
     fs_stop(f);
@@ -480,24 +463,18 @@ static void matrix_oversized(void) {
 
 static void matrix_chunked(void) {
     rcv_config c = faults();
-    rcv *r;
     c.chunked_reply = 1;
     c.close_after_reply = 1;
-    r = rcv_start(&c);
-    run_row("chunked + close", url_of_port(rcv_port(r)), 3000, ALL_EXPORTED);
-    rcv_stop(r);
+    receiver_row("chunked + close", c, 3000, ALL_EXPORTED);
 }
 
 static void matrix_partial_success(void) {
     rcv_config c = faults();
-    rcv *r;
     obs_stats st;
     c.partial_rejected = 7;
-    r = rcv_start(&c);
-    st = run_row("partialSuccess (7)", url_of_port(rcv_port(r)), 3000, ALL_EXPORTED);
+    st = receiver_row("partialSuccess (7)", c, 3000, ALL_EXPORTED);
     CHECK(st.spans_rejected == 7 && st.logs_rejected == 7); /* the reason, counted */
     CHECK(st.export_retries == 0);
-    rcv_stop(r);
 }
 
 /* The receiver goes away mid-run and comes back on the same port: retries land there. */
@@ -747,11 +724,11 @@ static void curl_gets_no_secret_in_argv(void) {
     if (oldpath) setenv("PATH", oldpath, 1);
     free(oldpath);
     snprintf(path, sizeof path, "%s/argv", dir);
-    s = slurp(path);
+    s = test_read_file(path, NULL);
     CHECK(s && strcmp(s, "-q\n--config\n/dev/fd/3\n") == 0); /* nothing else: no url, no key */
     free(s);
     snprintf(path, sizeof path, "%s/parent", dir); /* spawned by us, not by a shell */
-    s = slurp(path);
+    s = test_read_file(path, NULL);
     f = fopen("/proc/self/comm", "r");
     if (f) {
         if (!fgets(comm, sizeof comm, f)) comm[0] = 0;
@@ -760,7 +737,7 @@ static void curl_gets_no_secret_in_argv(void) {
     CHECK(s && comm[0] && strcmp(s, comm) == 0);
     free(s);
     snprintf(path, sizeof path, "%s/config", dir); /* the key went through the config pipe */
-    s = slurp(path);
+    s = test_read_file(path, NULL);
     CHECK(s && strstr(s, "header = \"authorization: Bearer " SECRET "\"\n") != NULL);
     CHECK(s && strstr(s, "url = \"https://collector.example:4318/v1/") != NULL);
     free(s);
