@@ -104,8 +104,10 @@
    HOT PATH
      Starting, decorating and ending a span, and logging, take no global lock, allocate
      nothing once warmed up, and never wait for the network: a full queue drops the item and
-     counts it (obs_get_stats). Queues hold max_queue_size rounded up to a power of two.
-     A NULL span is a valid no-op span. Every call before obs_init or after obs_shutdown is a
+     counts it (obs_get_stats). A batch processor's queue has 4 lanes, a thread queues in
+     lane (thread id mod 4), each lane holds max_queue_size (rounded up to a power of two):
+     threads on different cores then share no queue line. With 4 threads or more, up to 4
+     times max_queue_size may wait. A NULL span is a valid no-op span. Every call before obs_init or after obs_shutdown is a
      cheap no-op.
 
    NON-GOALS
@@ -989,6 +991,7 @@ static char *obs__strdup(const char *s) {
 #define OBS__LIKELY(x) __builtin_expect(!!(x), 1)
 #define OBS__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define OBS__NOINLINE __attribute__((noinline)) /* slow paths: keep the fast ones small */
+#define OBS__PREFETCH_W(p) __builtin_prefetch((p), 1, 3)
 #else
 /* obs.h needs lock-free atomics on the hot path; C99 has none, so: GCC/Clang builtins. */
 #error "obs.h: this compiler has no __atomic builtins (gcc, clang and icc have them)"
@@ -1654,8 +1657,11 @@ enum {
     OBS__C_COUNT
 };
 
-/* A bounded lock-free MPMC queue of pointers (D. Vyukov's design): one CAS per push or pop,
-   producers never wait for each other or for the consumer. */
+/* A bounded lock-free queue of pointers, many producers and one consumer: one CAS per push,
+   producers never wait for each other or for the consumer. A cell says which position it
+   holds (seq = position + 1 once written); only producers write cells, and the consumer
+   publishes how far it has read once per batch, so a push reads no line the consumer wrote
+   since its last batch (a cross-core miss per push otherwise). */
 typedef struct obs__cell {
     uint64_t seq;
     void *data;
@@ -1666,18 +1672,35 @@ typedef struct obs__ring {
     char pad0[48];
     uint64_t enq; /* own cache lines: producers and consumers do not share one */
     char pad1[56];
-    uint64_t deq;
+    uint64_t deq; /* atomic: positions below it are read, their cells free */
     char pad2[56];
 } obs__ring;
 
+/* A batch processor's queue: a ring per lane, a thread pushes to lane (thread id mod
+   OBS__LANES), so threads running on two cores do not fight over one ring's lines (the
+   position word and the cells: a cache-line transfer per push each). Each lane holds
+   max_queue_size items: a program with many threads may queue up to OBS__LANES times that. */
+#define OBS__LANES 4
+typedef struct obs__queue {
+    obs__ring lane[OBS__LANES];
+    unsigned next;            /* the consumer's: the lane it reads first next time (fairness) */
+    size_t got[OBS__LANES];   /* the last pop: items from each lane, in order from lane first */
+    unsigned first;
+} obs__queue;
+
 /* Spans and log records live in pools: allocated in slabs on demand, recycled forever, freed
    at shutdown. So memory stays valid for stale references, and a warmed-up program does not
-   allocate. Free items wait on a lock-free stack: the item reused next is the one freed last,
-   still in the cache, so a busy program cycles through few items whatever the pool's size. */
+   allocate. Free items wait on lock-free stacks: the item reused next is the one freed last,
+   still in the cache, so a busy program cycles through few items whatever the pool's size.
+   A stack per lane (threads by id, as the queues): an item goes back to the lane of the
+   thread that wrote it, so items do not wander between cores (each a few line transfers). */
+typedef struct obs__top {
+    uint64_t top; /* atomic: (tag << 32) | index of the free stack's top item, 0 when empty */
+    char pad[56]; /* a cache line each: not shared with another lane or the pool's fields */
+} obs__top;
 typedef struct obs__pool {
-    char pad0[64]; /* top on a cache line of its own: not shared with the other pool's fields */
-    uint64_t top;  /* atomic: (tag << 32) | index of the free stack's top item, 0 when empty */
-    char pad1[56];
+    char pad0[64];
+    obs__top free[OBS__LANES];
     char **slabs; /* slab k holds the items with index k*32+1 .. k*32+32 */
     uint32_t *below; /* atomic: below[i], the item under item i on the free stack (0: none);
                         apart from the items, so freeing one does not write to its lines */
@@ -1863,10 +1886,11 @@ static void obs__count_n(obs__tls *t, int c, uint64_t n) {
 }
 static void obs__count(obs__tls *t, int c) { obs__count_n(t, c, 1); }
 
-static void obs__pool_put(int pool, void *item);
+static void obs__stack_push(obs__pool *p, unsigned lane, void *const *items, size_t n);
+static unsigned obs__lane_of(const obs__tls *t);
 static void obs__tls_exit(void *arg) {
     obs__tls *t = (obs__tls *)arg;
-    int p, i, c;
+    int p, c;
     if (!t || t->gen != obs__g.gen || !OBS__LOAD(&obs__g.running)) return;
     pthread_mutex_lock(&obs__g.lock); /* all of it before the block can be handed out again */
     for (c = 0; c < OBS__C_THREAD; c++) {
@@ -1874,7 +1898,7 @@ static void obs__tls_exit(void *arg) {
         OBS__STORE_RELAXED(&t->counters[c], (uint64_t)0);
     }
     for (p = 0; p < 2; p++) {
-        for (i = 0; i < t->ncache[p]; i++) obs__pool_put(p, t->cache[p][i]);
+        obs__stack_push(&obs__g.pools[p], obs__lane_of(t), t->cache[p], (size_t)t->ncache[p]);
         t->ncache[p] = 0;
     }
     t->in_use = 0;
@@ -2329,8 +2353,8 @@ static const char *obs__copy_tracestate(obs__arena *a, const char *ts) {
     return obs__arena_str(a, ts, strlen(ts));
 }
 
-/* n is 8 or 16. */
-static void obs__random_id(obs__tls *t, uint8_t *id, size_t n) {
+/* n is 8 or 16 (inline: the loop unrolls for a constant n). */
+static inline void obs__random_id(obs__tls *t, uint8_t *id, size_t n) {
     uint64_t any;
     do { /* an all-zero id is invalid: draw again */
         size_t i;
@@ -2549,7 +2573,7 @@ static int obs__ring_init(obs__ring *r, size_t min_cap) {
     while (cap < min_cap) cap *= 2;
     r->cells = (obs__cell *)obs__alloc(cap * sizeof(obs__cell));
     if (!r->cells) return 0;
-    for (i = 0; i < cap; i++) r->cells[i].seq = i;
+    for (i = 0; i < cap; i++) r->cells[i].seq = 0; /* never a position + 1 the consumer waits for */
     r->mask = cap - 1;
     r->enq = r->deq = 0;
     return 1;
@@ -2561,24 +2585,17 @@ static void obs__ring_free(obs__ring *r) {
 /* Returns the item's position + 1 (so never 0), or 0 when the ring is full. */
 static uint64_t obs__ring_push(obs__ring *r, void *item) {
     uint64_t pos = OBS__LOAD_RELAXED(&r->enq);
-    for (;;) {
-        obs__cell *c = &r->cells[pos & r->mask];
-        int64_t dif = (int64_t)(OBS__LOAD(&c->seq) - pos);
-        if (dif == 0) {
-            if (OBS__CAS(&r->enq, &pos, pos + 1)) {
-                c->data = item;
-                OBS__STORE(&c->seq, pos + 1);
-                return pos + 1;
-            }
-        } else if (dif < 0) {
-            return 0; /* full */
-        } else {
-            pos = OBS__LOAD_RELAXED(&r->enq);
-        }
-    }
+    obs__cell *c;
+    do {
+        /* acquire: the consumer has read the cell pos - capacity before it moved deq past it */
+        if (pos - OBS__LOAD(&r->deq) > r->mask) return 0; /* full */
+    } while (!OBS__CAS(&r->enq, &pos, pos + 1));
+    c = &r->cells[pos & r->mask];
+    c->data = item;
+    OBS__STORE(&c->seq, pos + 1); /* release: the consumer sees data once it sees seq */
+    return pos + 1;
 }
-/* Pop for a ring with one consumer (a processor's queue): no CAS, and the consumer's
-   position is written once per batch, not per item, so producers' lines stay quiet. */
+/* The consumer's pop (one consumer, no CAS); its position is published once per batch. */
 static size_t obs__ring_pop_batch(obs__ring *r, void **out, size_t max) {
     uint64_t pos = r->deq;
     size_t n = 0;
@@ -2586,14 +2603,53 @@ static size_t obs__ring_pop_batch(obs__ring *r, void **out, size_t max) {
         obs__cell *c = &r->cells[pos & r->mask];
         if (OBS__LOAD(&c->seq) != pos + 1) break; /* empty, or the next push unfinished */
         out[n++] = c->data;
-        OBS__STORE(&c->seq, pos + r->mask + 1);
         pos++;
     }
-    OBS__STORE_RELAXED(&r->deq, pos);
+    OBS__STORE(&r->deq, pos); /* release: the cells read are free for producers */
     return n;
 }
 static uint64_t obs__ring_size(obs__ring *r) {
     return OBS__LOAD_RELAXED(&r->enq) - OBS__LOAD_RELAXED(&r->deq);
+}
+
+static int obs__queue_init(obs__queue *q, size_t cap) {
+    int i;
+    for (i = 0; i < OBS__LANES; i++) {
+        if (!obs__ring_init(&q->lane[i], cap)) return 0;
+    }
+    q->next = 0;
+    return 1;
+}
+static void obs__queue_free(obs__queue *q) {
+    int i;
+    for (i = 0; i < OBS__LANES; i++) obs__ring_free(&q->lane[i]);
+}
+static obs__ring *obs__queue_lane(obs__queue *q, const obs__tls *t) {
+    return &q->lane[t->thread_id & (OBS__LANES - 1)];
+}
+/* Items queued, and items ever queued (a flush waits until that many are handled). */
+static uint64_t obs__queue_size(obs__queue *q) {
+    uint64_t n = 0;
+    int i;
+    for (i = 0; i < OBS__LANES; i++) n += obs__ring_size(&q->lane[i]);
+    return n;
+}
+static uint64_t obs__queue_pushed(obs__queue *q) {
+    uint64_t n = 0;
+    int i;
+    for (i = 0; i < OBS__LANES; i++) n += OBS__LOAD(&q->lane[i].enq);
+    return n;
+}
+/* Up to max items from the lanes in turn, starting with a different lane each time. */
+static size_t obs__queue_pop(obs__queue *q, void **out, size_t max) {
+    size_t n = 0;
+    unsigned i;
+    q->first = q->next++;
+    for (i = 0; i < OBS__LANES; i++) {
+        q->got[i] = n < max ? obs__ring_pop_batch(&q->lane[(q->first + i) & (OBS__LANES - 1)], out + n, max - n) : 0;
+        n += q->got[i];
+    }
+    return n;
 }
 
 /* What spans and log records share, first in both: the pool's bookkeeping. */
@@ -2622,7 +2678,7 @@ static int obs__pool_init(obs__pool *p, size_t item_size, size_t max_items,
     p->item_size = (item_size + sizeof(uint32_t) + 63) & ~(size_t)63; /* whole cache lines */
     p->max_items = max_items;
     p->allocated = 0;
-    p->top = 0;
+    memset(p->free, 0, sizeof p->free);
     p->release = release;
     p->slabs = (char **)obs__calloc((max_items / OBS__SLAB_ITEMS + 1) * sizeof(char *));
     p->below = (uint32_t *)obs__calloc((max_items + 1) * sizeof(uint32_t));
@@ -2648,8 +2704,9 @@ static void obs__pool_free(obs__pool *p) {
    word changes with every CAS, so a thread that read a top which was popped and pushed
    again meanwhile fails its CAS instead of corrupting the stack (ABA); items are never
    freed while obs runs, so following a stale link is harmless. */
-static void obs__stack_push(obs__pool *p, void *const *items, size_t n) {
-    uint64_t top = OBS__LOAD_RELAXED(&p->top);
+static void obs__stack_push(obs__pool *p, unsigned lane, void *const *items, size_t n) {
+    uint64_t *tp = &p->free[lane & (OBS__LANES - 1)].top;
+    uint64_t top = OBS__LOAD_RELAXED(tp);
     uint32_t bottom;
     size_t i;
     if (n == 0) return;
@@ -2659,11 +2716,12 @@ static void obs__stack_push(obs__pool *p, void *const *items, size_t n) {
     bottom = *obs__index_of(p, items[0]);
     do {
         OBS__STORE_RELAXED(&p->below[bottom], (uint32_t)top);
-    } while (!OBS__CAS(&p->top, &top, (((top >> 32) + 1) << 32) | *obs__index_of(p, items[n - 1])));
+    } while (!OBS__CAS(tp, &top, (((top >> 32) + 1) << 32) | *obs__index_of(p, items[n - 1])));
 }
-/* Up to max items off the top; returns how many. */
-static size_t obs__stack_pop(obs__pool *p, void **out, size_t max) {
-    uint64_t top = OBS__LOAD(&p->top);
+/* Up to max items off the top of a lane's stack; returns how many. */
+static size_t obs__stack_pop(obs__pool *p, unsigned lane, void **out, size_t max) {
+    uint64_t *tp = &p->free[lane & (OBS__LANES - 1)].top;
+    uint64_t top = OBS__LOAD(tp);
     for (;;) {
         uint32_t idx = (uint32_t)top;
         size_t k = 0;
@@ -2672,9 +2730,17 @@ static size_t obs__stack_pop(obs__pool *p, void **out, size_t max) {
             idx = OBS__LOAD_RELAXED(&p->below[idx]);
         }
         if (k == 0) return 0;
-        if (OBS__CAS(&p->top, &top, (((top >> 32) + 1) << 32) | idx)) return k;
-        top = OBS__LOAD(&p->top); /* acquire: the links of whoever changed it are visible */
+        if (OBS__CAS(tp, &top, (((top >> 32) + 1) << 32) | idx)) return k;
+        top = OBS__LOAD(tp); /* acquire: the links of whoever changed it are visible */
     }
+}
+static unsigned obs__lane_of(const obs__tls *t) { return t->thread_id & (OBS__LANES - 1); }
+/* Free items for a thread: its own lane's first, then other lanes' (before the pool grows). */
+static size_t obs__pool_take(obs__pool *p, const obs__tls *t, void **out, size_t max) {
+    unsigned i, lane = obs__lane_of(t);
+    size_t n = 0;
+    for (i = 0; i < OBS__LANES && n == 0; i++) n = obs__stack_pop(p, lane + i, out, max);
+    return n;
 }
 
 /* Slow path: a new slab of zeroed items (under the global lock; bounded by max_items). */
@@ -2705,22 +2771,33 @@ static void *obs__pool_grow(int pool, obs__tls *t) {
         if (t->ncache[pool] < OBS__TLS_CACHE) t->cache[pool][t->ncache[pool]++] = item;
         else spare[n++] = item;
     }
-    obs__stack_push(p, spare, n);
+    obs__stack_push(p, obs__lane_of(t), spare, n);
     return obs__pool_at(p, first);
 }
+/* The item the thread takes next is fetched into the cache now, while this one is used: a busy
+   program cycles through as many items as its queues hold, each cold again by its turn. */
+#define OBS__PREFETCH_LINES 7 /* what a span writes: bookkeeping, its data, the first strings */
+static inline void obs__pool_prefetch(const obs__tls *t, int pool) {
+    int i;
+    if (t->ncache[pool] > 0) {
+        const char *next = (const char *)t->cache[pool][t->ncache[pool] - 1];
+        for (i = 0; i < OBS__PREFETCH_LINES; i++) OBS__PREFETCH_W(next + 64 * i);
+    }
+}
 static void *obs__pool_get(int pool, obs__tls *t) {
-    if (OBS__LIKELY(t->ncache[pool] > 0)) return t->cache[pool][--t->ncache[pool]];
-    /* Refill half the cache in one go (one CAS on the shared stack). */
-    t->ncache[pool] = (int)obs__stack_pop(&obs__g.pools[pool], t->cache[pool], OBS__TLS_CACHE / 2);
+    if (OBS__LIKELY(t->ncache[pool] > 0)) {
+        void *item = t->cache[pool][--t->ncache[pool]];
+        obs__pool_prefetch(t, pool);
+        return item;
+    }
+    /* Refill half the cache in one go (one CAS on a shared stack). */
+    t->ncache[pool] = (int)obs__pool_take(&obs__g.pools[pool], t, t->cache[pool], OBS__TLS_CACHE / 2);
     if (t->ncache[pool] > 0) return t->cache[pool][--t->ncache[pool]];
     return obs__pool_grow(pool, t);
 }
-static void obs__pool_put(int pool, void *item) {
-    obs__stack_push(&obs__g.pools[pool], &item, 1);
-}
 static void obs__pool_put_local(int pool, obs__tls *t, void *item) {
     if (t->ncache[pool] < OBS__TLS_CACHE) t->cache[pool][t->ncache[pool]++] = item;
-    else obs__pool_put(pool, item);
+    else obs__stack_push(&obs__g.pools[pool], obs__lane_of(t), &item, 1);
 }
 
 // ============================================================================
@@ -2786,15 +2863,18 @@ static size_t obs__attrs_add_group(obs_span *s, obs__attrs *l, uint32_t limit, c
 
 /* The parent context of a new span: remote (traceparent or X-Ray), explicit, or current. */
 typedef struct obs__parent {
-    obs__ctx ctx;
-    const char *tracestate;
-    int has, remote;
+    const uint8_t *trace_id, *span_id; /* into the parent span or ctx; trace_id NULL: none */
+    uint8_t flags;
+    int remote;
     int undecided; /* X-Ray "Sampled=?" or none: the sampler decides as for a root */
+    const char *tracestate;
+    obs__ctx ctx; /* a remote parent, parsed */
     char ts_buf[OBS__TRACESTATE_CAP];
 } obs__parent;
 
 /* A remote parent from the headers; an invalid header is ignored (a new trace starts). */
 static int obs__span_remote_parent(const obs_span_opts *o, obs__parent *p) {
+    memset(&p->ctx, 0, sizeof p->ctx);
     if (o->traceparent) {
         if (!obs__traceparent_parse(o->traceparent, strlen(o->traceparent), &p->ctx)) return 0;
         if (o->tracestate &&
@@ -2815,21 +2895,25 @@ static int obs__span_remote_parent(const obs_span_opts *o, obs__parent *p) {
 
 static void obs__span_parent(obs__tls *t, const obs_span_opts *o, obs__parent *p) {
     obs_span *ps;
-    memset(&p->ctx, 0, sizeof p->ctx);
-    p->has = p->remote = p->undecided = 0;
+    p->trace_id = NULL;
+    p->remote = p->undecided = 0;
     p->tracestate = "";
-    if (o && (o->traceparent || o->xray_header)) {
-        p->has = p->remote = obs__span_remote_parent(o, p);
-        if (p->has || o->root) return;
+    if (OBS__LIKELY(!o)) {
+        ps = obs__current(t);
+    } else if ((o->traceparent || o->xray_header) && obs__span_remote_parent(o, p)) {
+        p->trace_id = p->ctx.trace_id;
+        p->span_id = p->ctx.span_id;
+        p->flags = p->ctx.flags;
+        p->remote = 1;
+        return;
+    } else {
+        ps = o->root ? NULL : o->parent ? o->parent : obs__current(t);
     }
-    if (o && o->root) return;
-    ps = o && o->parent ? o->parent : obs__current(t);
     if (!ps) return;
-    memcpy(p->ctx.trace_id, ps->d.trace_id, 16);
-    memcpy(p->ctx.span_id, ps->d.span_id, 8);
-    p->ctx.flags = ps->d.trace_flags;
+    p->trace_id = ps->d.trace_id;
+    p->span_id = ps->d.span_id;
+    p->flags = ps->d.trace_flags;
     p->tracestate = ps->d.trace_state;
-    p->has = 1;
 }
 
 static void obs__span_reset(obs_span *s, obs_tracer *tr) {
@@ -2862,18 +2946,21 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
     obs__tls *t;
     obs_span *s;
     obs__parent par;
-    uint8_t trace_id[16];
-    int sampled;
+    uint8_t trace_id[16], parent_id[8];
+    int sampled, has;
     size_t i;
     if (!OBS__LOAD_RELAXED(&obs__g.running) || !tr || !(t = obs__tls_get())) return NULL;
     obs__span_parent(t, o, &par);
-    if (par.has) memcpy(trace_id, par.ctx.trace_id, 16);
-    else {
+    if ((has = par.trace_id != NULL) != 0) {
+        memcpy(trace_id, par.trace_id, 16); /* copied before the pool hands out an item */
+        memcpy(parent_id, par.span_id, 8);
+    } else {
         obs__random_id(t, trace_id, 16);
         if (obs__g.xray_ids) obs__xray_stamp_id(trace_id, obs__now_ns());
+        memset(parent_id, 0, 8);
     }
-    sampled = obs__sample(&obs__g.sampler, par.has && !par.undecided, par.remote,
-                          par.has && (par.ctx.flags & 1), trace_id);
+    sampled = obs__sample(&obs__g.sampler, has && !par.undecided, par.remote, has && (par.flags & 1),
+                          trace_id);
     if (!(s = (obs_span *)obs__pool_get(OBS__SPANS, t))) { /* every span in use: the pool's bound */
         if (sampled) { /* ended, and dropped by each processor, as a full queue counts it */
             obs__count(t, OBS__C_STARTED);
@@ -2886,14 +2973,12 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
     }
     memcpy(s->d.trace_id, trace_id, 16);
     obs__random_id(t, s->d.span_id, 8);
-    s->d.trace_flags = (uint8_t)((par.has ? par.ctx.flags & ~1 : 0) | (sampled ? 1 : 0));
-    s->d.has_parent = (uint8_t)par.has;
+    s->d.trace_flags = (uint8_t)((has ? par.flags & ~1 : 0) | (sampled ? 1 : 0));
+    s->d.has_parent = (uint8_t)has;
     s->d.parent_is_remote = (uint8_t)par.remote;
-    if (par.has) memcpy(s->d.parent_span_id, par.ctx.span_id, 8);
-    else memset(s->d.parent_span_id, 0, 8);
+    memcpy(s->d.parent_span_id, parent_id, 8);
     s->h.recording = (uint8_t)sampled;
     s->h.ended = 0;
-    s->d.thread_id = t->thread_id;
     if (!(o && o->no_activate)) obs__push_current(t, s);
     if (!sampled) {
         /* Context only: ids and tracestate travel on, nothing is recorded. */
@@ -2902,6 +2987,8 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
         obs__count(t, OBS__C_UNSAMPLED);
         return s;
     }
+    s->d.thread_id = t->thread_id;
+    if (s->attrs.v) OBS__PREFETCH_W(s->attrs.v); /* kept from the item's last use; written soon */
     obs__span_reset(s, tr);
     s->d.trace_state = obs__span_tracestate(s, par.tracestate);
     s->d.start_time_ns = o && o->start_time_ns ? o->start_time_ns : obs__now_ns();
@@ -3354,7 +3441,7 @@ struct obs__proc {
     obs_exporter *exp;
     int batch; /* 0: simple */
     obs_batch_config cfg;
-    obs__ring q;
+    obs__queue q;
     pthread_mutex_t lock;  /* the thread's state and condition variables */
     pthread_mutex_t xlock; /* one exporter call at a time; batch callers never take it */
     pthread_cond_t wake, done;
@@ -3379,25 +3466,30 @@ static int obs__item_unref(int sig, obs__item *it) {
 static void obs__item_release(int sig, obs__tls *t, obs__item *it) {
     if (obs__item_unref(sig, it)) obs__pool_put_local(sig, t, it);
 }
-/* Releases a batch: the items no other processor holds go back to the pool in one push. */
-static void obs__items_release(int sig, void **items, size_t n) {
+/* Releases items of one lane: those no other processor holds go back in one push. */
+static void obs__items_release(int sig, unsigned lane, void **items, size_t n) {
     size_t i, k = 0;
     for (i = 0; i < n; i++) { /* compacted in place: the caller is done with the array */
         if (obs__item_unref(sig, (obs__item *)items[i])) items[k++] = items[i];
     }
-    obs__stack_push(&obs__g.pools[sig], items, k);
+    obs__stack_push(&obs__g.pools[sig], lane, items, k);
+}
+/* Releases the batch obs__queue_pop gave: each item to the lane of the thread that wrote it. */
+static void obs__batch_release(obs__proc *p, void **items) {
+    unsigned i;
+    for (i = 0; i < OBS__LANES; i++) {
+        obs__items_release(p->sig, p->q.first + i, items, p->q.got[i]);
+        items += p->q.got[i];
+    }
 }
 
-/* Exports items[0..n) and returns them to their pool; counts the outcome. */
+/* Exports items[0..n) and counts the outcome; the caller releases them. */
 static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_ms) {
     obs_result r = OBS_ERR_INVALID_ARG;
     size_t i;
     int logs = p->sig == OBS__LOGS;
     if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing))) {
-        if (pthread_mutex_trylock(&p->xlock) != 0) { /* the crash may hold it: do not wait */
-            obs__items_release(p->sig, items, n);
-            return;
-        }
+        if (pthread_mutex_trylock(&p->xlock) != 0) return; /* the crash may hold it: do not wait */
     } else {
         pthread_mutex_lock(&p->xlock);
     }
@@ -3416,7 +3508,6 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
         obs__count_global(logs ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
         OBS__STORE(&p->failed, 1);
     }
-    obs__items_release(p->sig, items, n);
 }
 
 static void *obs__proc_main(void *arg);
@@ -3436,11 +3527,12 @@ static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
     if (!p->batch) {
         void *one = it;
         obs__proc_export(p, &one, 1, p->cfg.export_timeout_ms);
+        obs__item_release(p->sig, t, it);
         return;
     }
     /* The ring holds max_queue_size (rounded up to a power of two): a full ring drops. Nothing
        here reads the consumer's position, so the caller's path shares no line with it. */
-    if (!(pos = obs__ring_push(&p->q, it))) {
+    if (!(pos = obs__ring_push(obs__queue_lane(&p->q, t), it))) {
         obs__count(t, p->sig == OBS__LOGS ? OBS__C_LOG_DROP_QUEUE : OBS__C_SPAN_DROP_QUEUE);
         obs__item_release(p->sig, t, it);
         return;
@@ -3463,7 +3555,7 @@ static void obs__proc_drain(obs__proc *p, int stopping) {
         size_t n = 0;
         int timeout = p->cfg.export_timeout_ms;
         stopping |= OBS__LOAD(&p->stop); /* a shutdown during a long drain bounds it too */
-        n = obs__ring_pop_batch(&p->q, p->items, (size_t)p->cfg.max_export_batch_size);
+        n = obs__queue_pop(&p->q, p->items, (size_t)p->cfg.max_export_batch_size);
         if (n == 0) return;
         if (stopping) {
             int64_t left = p->stop_deadline_ms - obs__mono_ms();
@@ -3471,13 +3563,14 @@ static void obs__proc_drain(obs__proc *p, int stopping) {
                 obs__diag(2, "shutdown: dropping %lu queued %s (timeout)", (unsigned long)n,
                           p->sig == OBS__LOGS ? "log records" : "spans");
                 obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
-                obs__items_release(p->sig, p->items, n);
+                obs__batch_release(p, p->items);
                 OBS__ADD(&p->handled, (uint64_t)n);
                 continue;
             }
             if (timeout == 0 || left < timeout) timeout = (int)left;
         }
         obs__proc_export(p, p->items, n, timeout);
+        obs__batch_release(p, p->items);
         OBS__ADD(&p->handled, (uint64_t)n);
     }
 }
@@ -3489,10 +3582,10 @@ static void *obs__proc_main(void *arg) {
     pthread_mutex_lock(&p->lock);
     for (;;) {
         int stopping;
-        while (!p->stop && !p->flush_req && obs__ring_size(&p->q) < batch && obs__mono_ms() < next) {
+        while (!p->stop && !p->flush_req && obs__queue_size(&p->q) < batch && obs__mono_ms() < next) {
             OBS__STORE(&p->sleeping, 1);
             OBS__FENCE();
-            if (obs__ring_size(&p->q) >= batch) break; /* a caller may have missed the flag */
+            if (obs__queue_size(&p->q) >= batch) break; /* a caller may have missed the flag */
             /* Wake at least every 250 ms: to keep the clock in step, and to see a crash
                handler's flush request (it may not signal: not async-signal-safe). */
             obs__cond_wait_until(&p->wake, &p->lock, OBS__MIN(next, obs__mono_ms() + 250));
@@ -3506,7 +3599,7 @@ static void *obs__proc_main(void *arg) {
         next = obs__mono_ms() + p->cfg.schedule_delay_ms;
         pthread_mutex_lock(&p->lock);
         pthread_cond_broadcast(&p->done);
-        if (stopping && obs__ring_size(&p->q) == 0) break;
+        if (stopping && obs__queue_size(&p->q) == 0) break;
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -3530,10 +3623,10 @@ static obs__proc *obs__proc_new(int sig, obs_exporter *exp, int batch, const obs
     obs__cond_init(&p->done);
     p->items = (void **)obs__alloc(nb * sizeof(void *));
     p->views = (const void **)obs__alloc(nb * sizeof(void *));
-    if (!p->items || !p->views || (batch && (!obs__ring_init(&p->q, (size_t)cfg->max_queue_size) ||
+    if (!p->items || !p->views || (batch && (!obs__queue_init(&p->q, (size_t)cfg->max_queue_size) ||
                                              !obs__thread_start(&p->thread, obs__proc_main, p)))) {
         obs__diag(1, "cannot start a %s processor", batch ? "batch" : "simple");
-        obs__ring_free(&p->q);
+        obs__queue_free(&p->q);
         obs__free(p->items);
         obs__free(p->views);
         obs__free(p);
@@ -3545,7 +3638,7 @@ static obs__proc *obs__proc_new(int sig, obs_exporter *exp, int batch, const obs
 /* Waits until everything queued before the call was handled, or the deadline.
    Returns OBS_OK, OBS_ERR_TIMEOUT, or OBS_ERR_NET when an export failed since the last flush. */
 static obs_result obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
-    uint64_t target = OBS__LOAD(&p->q.enq);
+    uint64_t target = obs__queue_pushed(&p->q);
     int ok = 1;
     if (p->batch) {
         pthread_mutex_lock(&p->lock);
@@ -3584,7 +3677,7 @@ static void obs__proc_stop_begin(obs__proc *p, int64_t deadline_ms) {
 static void obs__proc_stop_end(obs__proc *p) {
     if (p->batch) {
         obs__thread_join(&p->thread);
-        obs__ring_free(&p->q);
+        obs__queue_free(&p->q);
     }
     if (p->exp->shutdown) p->exp->shutdown(p->exp->user_data);
     pthread_mutex_destroy(&p->lock);
@@ -8588,7 +8681,7 @@ static void obs__crash_record(obs__tls *t, const char *name, void *const *frames
     /* the thread's cache or the free ring: lock-free; growing the pool would lock */
     void *item = NULL;
     if (t->ncache[OBS__LOGS]) item = t->cache[OBS__LOGS][--t->ncache[OBS__LOGS]];
-    else if (!obs__stack_pop(&obs__g.pools[OBS__LOGS], &item, 1)) return;
+    else if (!obs__pool_take(&obs__g.pools[OBS__LOGS], t, &item, 1)) return;
     r = (obs__record *)item;
     obs__arena_reset(&r->arena);
     r->attrs.n = r->attrs.dropped = 0;
@@ -8651,7 +8744,7 @@ static void obs__crash_flush(void) {
         for (sig = 0; sig < 2; sig++) {
             for (i = 0; i < obs__g.nprocs[sig]; i++) {
                 obs__proc *p = obs__g.procs[sig][i];
-                pending |= p->batch && OBS__LOAD(&p->handled) < OBS__LOAD(&p->q.enq);
+                pending |= p->batch && OBS__LOAD(&p->handled) < obs__queue_pushed(&p->q);
             }
         }
         if (!pending) return;
@@ -8976,7 +9069,7 @@ static void obs__atfork_parent(void) {
 }
 static void obs__ring_clear(obs__ring *r) {
     uint64_t i;
-    for (i = 0; i <= r->mask; i++) r->cells[i].seq = i;
+    for (i = 0; i <= r->mask; i++) r->cells[i].seq = 0;
     r->enq = r->deq = 0;
 }
 /* The built-in exporters' own locks (another thread may have held them at the fork) and
@@ -9002,15 +9095,15 @@ static void obs__exporter_after_fork(obs_exporter *e) {
    cached by a thread now gone, queued or being exported) is free again. */
 static void obs__pool_after_fork(obs__pool *p) {
     uint32_t i;
-    p->top = 0;
+    memset(p->free, 0, sizeof p->free);
     for (i = 1; i <= p->allocated; i++) {
         void *it = obs__pool_at(p, i);
-        if (((obs__item *)it)->ended) obs__stack_push(p, &it, 1);
+        if (((obs__item *)it)->ended) obs__stack_push(p, 0, &it, 1);
     }
 }
 static void obs__atfork_child(void) {
     obs__tls *t;
-    int sig, i;
+    int sig, i, k;
     obs__g.fork_epoch++;
     if (!OBS__LOAD(&obs__g.running)) return;
     pthread_mutex_init(&obs__g.lock, NULL);
@@ -9032,7 +9125,7 @@ static void obs__atfork_child(void) {
             p->sleeping = p->flush_req = 0;
             obs__exporter_after_fork(p->exp);
             if (!p->batch) continue;
-            obs__ring_clear(&p->q);
+            for (k = 0; k < OBS__LANES; k++) obs__ring_clear(&p->q.lane[k]);
             p->handled = 0;
             p->thread.started = 0;
             OBS__STORE(&p->restart, 1); /* not here: POSIX allows only async-signal-safe calls */
@@ -9082,7 +9175,9 @@ static int obs__setup(const obs_config *cfg) {
     /* Items in use at once: open spans, queues, batches in flight; the bound keeps memory
        finite whatever the program does. */
     spans_max = 65536;
-    for (i = 0; i < obs__g.nprocs[OBS__SPANS]; i++) spans_max += 2 * (int64_t)obs__g.procs[OBS__SPANS][i]->cfg.max_queue_size;
+    for (i = 0; i < obs__g.nprocs[OBS__SPANS]; i++) { /* every lane full, and a batch out */
+        spans_max += (OBS__LANES + 1) * (int64_t)obs__g.procs[OBS__SPANS][i]->cfg.max_queue_size;
+    }
     if (!obs__pool_init(&obs__g.pools[OBS__SPANS], sizeof(obs_span), (size_t)spans_max, obs__span_release_mem) ||
         !obs__pool_init(&obs__g.pools[OBS__LOGS], sizeof(obs__record), (size_t)spans_max, obs__record_release_mem)) {
         return 0;

@@ -438,28 +438,134 @@ static void test_pool_reuses_recent_items(void) {
     obs_shutdown();
 }
 
-/* Every span in use (the pool's bound: 65,536 + twice the queues): a start returns NULL and
-   is counted as ended and dropped, so exported + dropped = ended still holds. */
+/* Every span in use (the pool's bound: 65,536 + five times each queue: four lanes and a batch
+   out): a start returns NULL and is counted as ended and dropped, so exported + dropped = ended
+   still holds. */
+#define OPEN_MAX 80000
 static void test_pool_bound_counted(void) {
-    static obs_span *open_spans[70000];
+    static obs_span *open_spans[OPEN_MAX];
     obs_exporter discard = {"discard", discard_spans, NULL, NULL, NULL, NULL};
     obs_config c = base_config(&discard, NULL);
     obs_stats st;
     size_t i, n = 0, refused = 0;
     c.simple_processor = 1;
     start(&c);
-    for (i = 0; i < 70000; i++) {
+    for (i = 0; i < OPEN_MAX; i++) {
         obs_span *s = obs_span_start_ex(tr, "held", NULL);
         if (s) open_spans[n++] = s;
         else refused++;
     }
-    CHECK(n >= 65536 && n < 70000 && refused == 70000 - n);
+    CHECK(n >= 65536 + 5 * 2048 - 32 && n < OPEN_MAX && refused == OPEN_MAX - n);
     for (i = 0; i < n; i++) obs_span_end(open_spans[i]);
     st = obs_get_stats();
-    CHECK(st.spans_started == 70000 && st.spans_ended == 70000);
+    CHECK(st.spans_started == OPEN_MAX && st.spans_ended == OPEN_MAX);
     CHECK(st.spans_dropped_queue == refused);
     CHECK(st.spans_exported + st.spans_dropped_queue == st.spans_ended);
     CHECK(obs_span_start(tr, "after") != NULL); /* ended spans are free again */
+    obs_shutdown();
+}
+
+/* A batch queue has a lane per thread group (thread id mod OBS__LANES), each holding
+   max_queue_size: a thread that fills its lane drops its own spans, not another lane's. */
+static int gate_open, gate_entered;
+static obs_result gate_export(void *u, const obs_span_data *const *s, size_t n, int t) {
+    (void)u, (void)s, (void)n, (void)t;
+    __atomic_store_n(&gate_entered, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE)) sleep_ms(1);
+    return OBS_OK;
+}
+static unsigned my_lane(void) { return obs__lane_of(obs__tls_get()); }
+typedef struct lane_job {
+    int spans;
+    unsigned lane;
+} lane_job;
+static void *lane_worker(void *arg) {
+    lane_job *j = (lane_job *)arg;
+    j->lane = my_lane();
+    end_spans(j->spans);
+    return NULL;
+}
+static void test_lanes_hold_a_queue_each(void) {
+    obs_exporter gate = {"gate", gate_export, NULL, NULL, NULL, NULL};
+    obs_config c = base_config(&gate, NULL);
+    lane_job jobs[4];
+    size_t queued[OBS__LANES] = {0}, expect_dropped = 0;
+    obs_stats st;
+    int i;
+    gate_open = gate_entered = 0;
+    c.spans.max_queue_size = 8;
+    c.spans.max_export_batch_size = 1;
+    c.spans.schedule_delay_ms = 1;
+    start(&c);
+    end_spans(1); /* the batch thread takes it and waits at the gate: nothing drains */
+    for (i = 0; i < 5000 && !__atomic_load_n(&gate_entered, __ATOMIC_ACQUIRE); i++) sleep_ms(1);
+    CHECK(gate_entered);
+    for (i = 0; i < 4; i++) { /* one after another: each thread's lane is known */
+        pthread_t th;
+        jobs[i].spans = 20;
+        pthread_create(&th, NULL, lane_worker, &jobs[i]);
+        pthread_join(th, NULL);
+    }
+    for (i = 0; i < 4; i++) {
+        size_t room = 8 - queued[jobs[i].lane], take = room < 20 ? room : 20;
+        queued[jobs[i].lane] += take;
+        expect_dropped += 20 - take;
+    }
+    st = obs_get_stats();
+    CHECK(st.spans_ended == 81);
+    CHECK(st.spans_dropped_queue == expect_dropped);
+    CHECK(expect_dropped <= 4 * 20 - 8); /* at least one lane took 8 */
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    CHECK(obs_flush(5000) == OBS_OK); /* waits for every lane */
+    st = obs_get_stats();
+    CHECK(st.spans_exported + st.spans_dropped_queue == 81);
+    obs_shutdown();
+}
+
+/* Free items go back to the lane of the thread that wrote them (so they stay in its core's
+   cache), and a thread whose lane is empty takes another lane's before the pool grows. */
+static size_t lane_free_count(unsigned lane) {
+    obs__pool *p = &obs__g.pools[OBS__SPANS];
+    uint32_t idx = (uint32_t)p->free[lane].top;
+    size_t n = 0;
+    while (idx) {
+        n++;
+        idx = p->below[idx];
+    }
+    return n;
+}
+static void test_items_return_to_their_lane(void) {
+    obs_exporter discard = {"discard", discard_spans, NULL, NULL, NULL, NULL};
+    obs_config c = base_config(&discard, NULL);
+    lane_job job;
+    pthread_t th;
+    size_t allocated, others = 0;
+    unsigned i;
+    start(&c);
+    job.spans = 3000;
+    pthread_create(&th, NULL, lane_worker, &job);
+    pthread_join(th, NULL);
+    CHECK(obs_flush(5000) == OBS_OK);
+    allocated = obs__g.pools[OBS__SPANS].allocated;
+    CHECK(allocated >= 32);
+    for (i = 0; i < OBS__LANES; i++) {
+        if (i != job.lane) others += lane_free_count(i);
+    }
+    CHECK(lane_free_count(job.lane) == allocated); /* exported ones and the thread's cache */
+    CHECK(others == 0);
+    { /* this thread, in another lane (white-box: its id moved there): takes the other lane's
+         free items, no new slab */
+        obs_span *held[32];
+        obs__tls *t = obs__tls_get();
+        uint32_t id = t->thread_id;
+        t->thread_id = job.lane + 2;
+        CHECK(my_lane() != job.lane);
+        for (i = 0; i < 32; i++) held[i] = obs_span_start_ex(tr, "held", NULL);
+        CHECK(obs__g.pools[OBS__SPANS].allocated == allocated);
+        CHECK(lane_free_count(job.lane) + 32 == allocated + (size_t)t->ncache[OBS__SPANS]);
+        for (i = 0; i < 32; i++) obs_span_end(held[i]);
+        t->thread_id = id;
+    }
     obs_shutdown();
 }
 
@@ -479,5 +585,7 @@ int main(void) {
     RUN(test_shutdown_bounded);
     RUN(test_pool_reuses_recent_items);
     RUN(test_pool_bound_counted);
+    RUN(test_lanes_hold_a_queue_each);
+    RUN(test_items_return_to_their_lane);
     return TEST_EXIT_CODE();
 }
