@@ -1032,8 +1032,9 @@ __extension__ typedef unsigned __int128 obs__u128;
 #endif
 
 /* splitmix64: fast, statistically strong enough for ids; seeded per thread from the OS. */
+#define OBS__GOLDEN 0x9e3779b97f4a7c15ULL /* the generator's step */
 static uint64_t obs__rng_next(uint64_t *state) {
-    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+    uint64_t z = (*state += OBS__GOLDEN);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
@@ -1717,7 +1718,6 @@ typedef struct obs__ref {
 /* Per-thread state. Blocks are kept on a list for stats and reused after a thread exits. */
 typedef struct obs__tls {
     uint32_t gen;        /* obs__g.gen when set up: a new obs_init invalidates it */
-    uint32_t fork_epoch; /* reseed the generator in a forked child */
     uint64_t rng;
     int depth;
     obs__ref *stack; /* the inline array until deep recursion grows it */
@@ -1792,7 +1792,6 @@ typedef struct obs__state {
     int fence;    /* target of OBS__FENCE */
     obs_attr crash_attrs[2];
     uint32_t gen;
-    uint32_t fork_epoch;
     int diag_level; /* 1 error, 2 warn, 3 info, 4 debug */
     int64_t clock_offset; /* wall - monotonic, ns; atomic */
     int use_tsc;
@@ -1807,6 +1806,7 @@ typedef struct obs__state {
     obs__limits limits;
     obs__sampler sampler;
     int xray_ids; /* an X-Ray exporter exports spans: trace ids start with the time */
+    int lazy_roots; /* the sampler records no root span: a root's trace id is drawn on demand */
     obs__pool pools[2];
     obs__proc *procs[2][OBS__MAX_PROCS];
     int nprocs[2];
@@ -1923,7 +1923,6 @@ static obs__tls *obs__tls_setup(void) {
         t->in_use = 1;
         t->thread_id = ++obs__g.thread_count;
         t->gen = obs__g.gen;
-        t->fork_epoch = obs__g.fork_epoch;
         t->depth = 0;
         if (t->stack && t->stack != t->stack_inline) obs__free(t->stack);
         t->stack = t->stack_inline;
@@ -1940,22 +1939,16 @@ static obs__tls *obs__tls_setup(void) {
     return t;
 }
 
-/* The slow path of obs__tls_get: a thread's first call, or its first in a fork's child. */
-static OBS__NOINLINE obs__tls *obs__tls_slow(obs__tls *t) {
-    if (!t) return obs__tls_setup();
-    /* A forked child must not repeat its parent's ids. */
-    t->rng ^= obs__os_random64() ^ ((uint64_t)getpid() << 20);
-    t->fork_epoch = obs__g.fork_epoch;
-    return t;
-}
+/* The slow path of obs__tls_get: a thread's first call (after each obs_init). */
+static OBS__NOINLINE obs__tls *obs__tls_slow(void) { return obs__tls_setup(); }
 static inline obs__tls *obs__tls_get(void) {
 #ifdef OBS__THREAD_LOCAL
     obs__tls *t = obs__tls_cur.gen == obs__g.gen ? obs__tls_cur.block : NULL;
 #else
     obs__tls *t = obs__g.tls_key_ok ? (obs__tls *)pthread_getspecific(obs__g.tls_key) : NULL;
 #endif
-    if (OBS__LIKELY(t != NULL && t->fork_epoch == OBS__LOAD_RELAXED(&obs__g.fork_epoch))) return t;
-    return obs__tls_slow(t);
+    if (OBS__LIKELY(t != NULL)) return t;
+    return obs__tls_slow();
 }
 
 static void obs__clock_resync_try(void);
@@ -2367,6 +2360,27 @@ static inline void obs__random_id(obs__tls *t, uint8_t *id, size_t n) {
     } while (!any);
 }
 
+/* A span the sampler drops draws no ids at its start: it keeps the generator's position and
+   skips three draws (two for a trace id, one for a span id); its ids are worked out when
+   something asks for them (a child, a header, a log record), the same ids at every ask, as
+   if drawn at the start. Recorded spans draw at once (exporters read the data). */
+#define OBS__LAZY_SPAN 1  /* d.span_id is not set */
+#define OBS__LAZY_TRACE 2 /* nor d.trace_id (a root under a sampler that records no root) */
+static void obs__id_at(uint64_t seed, int word, uint8_t *id, size_t n) {
+    uint64_t any = 0, r;
+    size_t i;
+    for (i = 0; i < n; i += 8) {
+        uint64_t z = seed + (uint64_t)(word + (int)(i / 8)) * OBS__GOLDEN;
+        r = obs__rng_next(&z);
+        memcpy(id + i, &r, 8);
+        any |= r;
+    }
+    if (!any) { /* all zero (2^-64 odds or less) is invalid: a value from the seed still */
+        r = obs__rng_next(&seed) | 1;
+        memcpy(id, &r, 8);
+    }
+}
+
 static uint32_t obs__gen_of(const obs_span *s);
 /* The current span: the top of this thread's stack, skipping spans that have ended. */
 static obs_span *obs__current(obs__tls *t) {
@@ -2657,6 +2671,8 @@ typedef struct obs__item {
     uint32_t gen;   /* bumped when the item ends: stale references see a new value */
     int32_t refs;   /* processors still holding it */
     uint8_t recording, ended; /* ended: free, queued or exported (not the program's) */
+    uint8_t lazy;   /* a span's ids not drawn yet (OBS__LAZY_*) */
+    uint64_t seed;  /* lazy ids: the id generator's position when the span started */
 } obs__item;
 
 #define OBS__SLAB_ITEMS 32
@@ -2814,6 +2830,17 @@ struct obs_span {
     obs__arena arena;
 };
 
+static void obs__span_ids_get(const obs_span *s, uint8_t *trace_id, uint8_t *span_id) {
+    if (trace_id) {
+        if (s->h.lazy & OBS__LAZY_TRACE) obs__id_at(s->h.seed, 0, trace_id, 16);
+        else memcpy(trace_id, s->d.trace_id, 16);
+    }
+    if (span_id) {
+        if (s->h.lazy & OBS__LAZY_SPAN) obs__id_at(s->h.seed, 2, span_id, 8);
+        else memcpy(span_id, s->d.span_id, 8);
+    }
+}
+
 /* The exporter's view of an item (the same offset for spans and log records). */
 #define OBS__VIEW(item) ((const void *)((const char *)(item) + offsetof(struct obs_span, d)))
 
@@ -2912,6 +2939,11 @@ static void obs__span_parent(obs__tls *t, const obs_span_opts *o, obs__parent *p
     if (!ps) return;
     p->trace_id = ps->d.trace_id;
     p->span_id = ps->d.span_id;
+    if (ps->h.lazy) { /* a dropped parent's ids, worked out now */
+        obs__span_ids_get(ps, p->ctx.trace_id, p->ctx.span_id);
+        p->trace_id = p->ctx.trace_id;
+        p->span_id = p->ctx.span_id;
+    }
     p->flags = ps->d.trace_flags;
     p->tracestate = ps->d.trace_state;
 }
@@ -2947,20 +2979,22 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
     obs_span *s;
     obs__parent par;
     uint8_t trace_id[16], parent_id[8];
-    int sampled, has;
+    int sampled, has, lazy_root;
     size_t i;
     if (!OBS__LOAD_RELAXED(&obs__g.running) || !tr || !(t = obs__tls_get())) return NULL;
     obs__span_parent(t, o, &par);
-    if ((has = par.trace_id != NULL) != 0) {
+    has = par.trace_id != NULL;
+    lazy_root = !has && obs__g.lazy_roots;
+    if (has) {
         memcpy(trace_id, par.trace_id, 16); /* copied before the pool hands out an item */
         memcpy(parent_id, par.span_id, 8);
     } else {
-        obs__random_id(t, trace_id, 16);
+        if (!lazy_root) obs__random_id(t, trace_id, 16);
         if (obs__g.xray_ids) obs__xray_stamp_id(trace_id, obs__now_ns());
         memset(parent_id, 0, 8);
     }
-    sampled = obs__sample(&obs__g.sampler, has && !par.undecided, par.remote, has && (par.flags & 1),
-                          trace_id);
+    sampled = !lazy_root && obs__sample(&obs__g.sampler, has && !par.undecided, par.remote,
+                                        has && (par.flags & 1), trace_id);
     if (!(s = (obs_span *)obs__pool_get(OBS__SPANS, t))) { /* every span in use: the pool's bound */
         if (sampled) { /* ended, and dropped by each processor, as a full queue counts it */
             obs__count(t, OBS__C_STARTED);
@@ -2971,8 +3005,15 @@ OBSDEF obs_span *obs_span_start_ex(obs_tracer *tr, const char *name, const obs_s
         }
         return NULL;
     }
-    memcpy(s->d.trace_id, trace_id, 16);
-    obs__random_id(t, s->d.span_id, 8);
+    if (!lazy_root) memcpy(s->d.trace_id, trace_id, 16);
+    if (sampled) {
+        obs__random_id(t, s->d.span_id, 8);
+        s->h.lazy = 0;
+    } else { /* the draws are skipped; the ids come from the seed when asked for */
+        s->h.lazy = (uint8_t)(OBS__LAZY_SPAN | (lazy_root ? OBS__LAZY_TRACE : 0));
+        s->h.seed = t->rng - (lazy_root ? 0 : 2 * OBS__GOLDEN); /* the span id: 3rd draw from it */
+        t->rng += (lazy_root ? 3 : 1) * OBS__GOLDEN;
+    }
     s->d.trace_flags = (uint8_t)((has ? par.flags & ~1 : 0) | (sampled ? 1 : 0));
     s->d.has_parent = (uint8_t)has;
     s->d.parent_is_remote = (uint8_t)par.remote;
@@ -3200,14 +3241,11 @@ OBSDEF void obs_span_deactivate(obs_span *s) {
 OBSDEF int obs_span_is_recording(const obs_span *s) { return obs__span_ok(s); }
 
 OBSDEF void obs_span_ids(const obs_span *s, uint8_t *trace_id, uint8_t *span_id) {
-    if (!obs__live(s)) return;
-    if (trace_id) memcpy(trace_id, s->d.trace_id, 16);
-    if (span_id) memcpy(span_id, s->d.span_id, 8);
+    if (obs__live(s)) obs__span_ids_get(s, trace_id, span_id);
 }
 
 static void obs__span_ctx(const obs_span *s, obs__ctx *c) {
-    memcpy(c->trace_id, s->d.trace_id, 16);
-    memcpy(c->span_id, s->d.span_id, 8);
+    obs__span_ids_get(s, c->trace_id, c->span_id);
     c->flags = s->d.trace_flags;
 }
 OBSDEF size_t obs_span_traceparent(const obs_span *s, char *buf, size_t len) {
@@ -3401,8 +3439,7 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     r->d.n_attrs = r->attrs.n;
     r->d.dropped_attrs = r->attrs.dropped;
     if ((cur = obs__current(t)) != NULL) {
-        memcpy(r->d.trace_id, cur->d.trace_id, 16);
-        memcpy(r->d.span_id, cur->d.span_id, 8);
+        obs__span_ids_get(cur, r->d.trace_id, r->d.span_id);
         r->d.trace_flags = cur->d.trace_flags;
     } else {
         memset(r->d.trace_id, 0, 16);
@@ -8711,8 +8748,7 @@ static void obs__crash_record(obs__tls *t, const char *name, void *const *frames
     r->d.trace_flags = 0;
     if (t->depth > 0) {
         obs_span *cur = t->stack[t->depth - 1].span;
-        memcpy(r->d.trace_id, cur->d.trace_id, 16);
-        memcpy(r->d.span_id, cur->d.span_id, 8);
+        obs__span_ids_get(cur, r->d.trace_id, r->d.span_id); /* computes only: signal-safe */
         r->d.trace_flags = cur->d.trace_flags;
     }
     r->h.ended = 1;
@@ -9104,7 +9140,7 @@ static void obs__pool_after_fork(obs__pool *p) {
 static void obs__atfork_child(void) {
     obs__tls *t;
     int sig, i, k;
-    obs__g.fork_epoch++;
+    uint64_t r;
     if (!OBS__LOAD(&obs__g.running)) return;
     pthread_mutex_init(&obs__g.lock, NULL);
     pthread_mutex_init(&obs__init_lock, NULL);
@@ -9113,7 +9149,11 @@ static void obs__atfork_child(void) {
         obs__g.clk_seq++;
         obs__g.clk_stale = 0; /* and its values may be half new: re-measure at the next read */
     }
-    for (t = obs__g.threads; t; t = t->next) t->ncache[0] = t->ncache[1] = 0;
+    r = obs__os_random64() ^ ((uint64_t)getpid() << 20); /* open/read: async-signal-safe */
+    for (t = obs__g.threads; t; t = t->next) {
+        t->ncache[0] = t->ncache[1] = 0;
+        t->rng ^= obs__rng_next(&r); /* a forked child must not repeat its parent's ids */
+    }
     for (sig = 0; sig < 2; sig++) {
         obs__pool_after_fork(&obs__g.pools[sig]);
         for (i = 0; i < obs__g.nprocs[sig]; i++) {
@@ -9172,6 +9212,8 @@ static int obs__setup(const obs_config *cfg) {
     else if (idgen && !obs__streq_nocase(idgen, "random")) {
         obs__diag(2, "OBS_ID_GENERATOR=\"%.16s\" is neither random nor xray; using random", idgen);
     }
+    obs__g.lazy_roots = !obs__g.xray_ids && (obs__g.sampler.kind == OBS_SAMPLER_ALWAYS_OFF ||
+                                             obs__g.sampler.kind == OBS_SAMPLER_PARENTBASED_ALWAYS_OFF);
     /* Items in use at once: open spans, queues, batches in flight; the bound keeps memory
        finite whatever the program does. */
     spans_max = 65536;

@@ -221,7 +221,7 @@ static void case_e2e(void) {
             obs_span_set_str(s, "http.route", "/api/activities/home");
             obs_span_set_int(s, "http.response.status_code", 200);
             obs_span_end(s);
-            while (obs__ring_size(&p->q) > 12288) sched_yield();
+            while (obs__queue_size(&p->q) > 12288) sched_yield();
         }
         obs_flush(30000);
         r.v[r.n] = (double)n / (now_s() - t0);

@@ -4,6 +4,8 @@
 #include "../obs.h"
 #include "test.h"
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static obs_exporter *mem;
 static obs_tracer *tr;
@@ -278,6 +280,103 @@ static void test_env_sampler_names(void) {
     unsetenv("OTEL_TRACES_SAMPLER_ARG");
 }
 
+/* Lowercase hex of n bytes into out (2n + 1 chars); returns out. */
+static const char *hex(const uint8_t *b, size_t n, char *out) {
+    size_t i;
+    for (i = 0; i < n; i++) sprintf(out + 2 * i, "%02x", b[i]);
+    return out;
+}
+
+/* A dropped span draws its ids only when asked (a child, a header, a log, obs_span_ids):
+   every ask gives the same ids, they are valid, and two dropped spans never share one. */
+static uint8_t seen_tid[16], seen_sid[8];
+static obs_result keep_log_ids(void *u, const obs_log_data *const *r, size_t n, int t) {
+    (void)u, (void)t;
+    if (n) {
+        memcpy(seen_tid, r[n - 1]->trace_id, 16);
+        memcpy(seen_sid, r[n - 1]->span_id, 8);
+    }
+    return OBS_OK;
+}
+static void test_dropped_span_ids_on_demand(void) {
+    {
+        obs_sampler_kind kinds[3] = {OBS_SAMPLER_ALWAYS_OFF, OBS_SAMPLER_PARENTBASED_ALWAYS_OFF,
+                                     OBS_SAMPLER_TRACEIDRATIO};
+        int k;
+        for (k = 0; k < 3; k++) {
+            obs_exporter logs = {"logs", NULL, keep_log_ids, NULL, NULL, NULL};
+            obs_config c;
+            obs_span *a, *b, *child;
+            uint8_t t1[16], s1[8], t2[16], s2[8], tb[16], sb[8], tc[16], sc[8];
+            char tp1[64], tp2[64], want[96], th[33], sh[17];
+            memset(&c, 0, sizeof c);
+            c.traces_exporter = "none";
+            c.logs_exporter = "none";
+            c.simple_processor = 1;
+            c.sampler = kinds[k];
+            c.sampler_ratio = 1e-9; /* traceidratio: practically never */
+            c.log_exporters[0] = &logs;
+            CHECK(obs_init(&c) == OBS_OK);
+            tr = obs_tracer_get("test_sampler", "1");
+            a = obs_span_start(tr, "a");
+            CHECK(a != NULL && !obs_span_is_recording(a));
+            obs_span_ids(a, t1, s1);
+            obs_span_ids(a, t2, s2);
+            CHECK(memcmp(t1, t2, 16) == 0 && memcmp(s1, s2, 8) == 0); /* stable */
+            CHECK(!all_zero(t1, 16) && !all_zero(s1, 8));
+            CHECK(obs_span_traceparent(a, tp1, sizeof tp1) == 55);
+            CHECK(obs_span_traceparent(a, tp2, sizeof tp2) == 55 && strcmp(tp1, tp2) == 0);
+            snprintf(want, sizeof want, "00-%s-%s-00", hex(t1, 16, th), hex(s1, 8, sh));
+            CHECK_STR(tp1, want);
+            OBS_INFO("inside a dropped span");
+            CHECK(memcmp(seen_tid, t1, 16) == 0 && memcmp(seen_sid, s1, 8) == 0);
+            child = obs_span_start(tr, "child"); /* its parent's ids, worked out on demand */
+            obs_span_ids(child, tc, sc);
+            CHECK(memcmp(tc, t1, 16) == 0 && memcmp(sc, s1, 8) != 0);
+            CHECK(memcmp(child->d.parent_span_id, s1, 8) == 0);
+            obs_span_end(child);
+            obs_span_end(a);
+            b = obs_span_start(tr, "b");
+            obs_span_ids(b, tb, sb);
+            CHECK(memcmp(tb, t1, 16) != 0 && memcmp(sb, s1, 8) != 0); /* a new trace */
+            obs_span_end(b);
+            obs_shutdown();
+        }
+    }
+}
+
+/* A forked child reseeds its id generator: its spans, recorded or dropped, do not repeat the
+   ids the parent draws next. */
+static void ids_of_next_span(uint8_t *out) {
+    obs_span *sp = obs_span_start(tr, "next");
+    obs_span_ids(sp, out, out + 16);
+    obs_span_end(sp);
+}
+static void test_fork_child_draws_new_ids(void) {
+    obs_sampler_kind kinds[2] = {OBS_SAMPLER_ALWAYS_ON, OBS_SAMPLER_ALWAYS_OFF};
+    int k;
+    for (k = 0; k < 2; k++) {
+        uint8_t mine[24], theirs[24];
+        int fds[2], status = 0;
+        pid_t pid;
+        setup(kinds[k], 0);
+        ids_of_next_span(mine); /* this thread's generator is set up before the fork */
+        CHECK(pipe(fds) == 0);
+        pid = fork();
+        if (pid == 0) {
+            ids_of_next_span(theirs);
+            _exit(write(fds[1], theirs, sizeof theirs) == (ssize_t)sizeof theirs ? 0 : 1);
+        }
+        ids_of_next_span(mine);
+        CHECK(pid > 0 && read(fds[0], theirs, sizeof theirs) == (ssize_t)sizeof theirs);
+        CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        CHECK(memcmp(mine, theirs, 16) != 0 && memcmp(mine + 16, theirs + 16, 8) != 0);
+        close(fds[0]);
+        close(fds[1]);
+        teardown();
+    }
+}
+
 int main(void) {
     RUN(test_always_on_off);
     RUN(test_ratio_statistics);
@@ -286,6 +385,8 @@ int main(void) {
     RUN(test_parent_based);
     RUN(test_ratio_ignores_parent);
     RUN(test_unsampled_still_propagates);
+    RUN(test_dropped_span_ids_on_demand);
+    RUN(test_fork_child_draws_new_ids);
     RUN(test_env_sampler_names);
     return TEST_EXIT_CODE();
 }
