@@ -3487,7 +3487,9 @@ struct obs__proc {
     int sleeping;      /* atomic: the thread waits for work */
     uint64_t handled;  /* items taken off the queue and exported or dropped; atomic */
     int failed;        /* atomic: an export failed since the last flush */
-    uint64_t wake_mask; /* a caller wakes the thread every wake_mask + 1 pushes (a power of 2) */
+    uint64_t wake_mask; /* a caller wakes the thread when wake_mask + 1 items wait (a power of
+                           2), looking every check_mask + 1 pushes to its lane */
+    uint64_t check_mask;
     int restart;        /* atomic: a fork's child starts the thread with its first item */
     int64_t stop_deadline_ms;
     void **items;
@@ -3567,14 +3569,15 @@ static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
         obs__item_release(p->sig, t, it);
         return;
     }
-    /* The ring holds max_queue_size (rounded up to a power of two): a full ring drops. Nothing
-       here reads the consumer's position, so the caller's path shares no line with it. */
+    /* The lane holds max_queue_size (rounded up to a power of two): a full lane drops. */
     if (!(pos = obs__ring_push(obs__queue_lane(&p->q, t), it))) {
         obs__count(t, p->sig == OBS__LOGS ? OBS__C_LOG_DROP_QUEUE : OBS__C_SPAN_DROP_QUEUE);
         obs__item_release(p->sig, t, it);
         return;
     }
-    if (OBS__UNLIKELY((pos & p->wake_mask) == 0)) { /* about a batch more (no division here) */
+    /* About a batch waits in all lanes (a look at the others every quarter batch of this one's:
+       the thread wakes as often as with one queue, and works on as few items at a time). */
+    if (OBS__UNLIKELY((pos & p->check_mask) == 0) && obs__queue_size(&p->q) > p->wake_mask) {
         int one = 1;
         OBS__FENCE();
         if (OBS__CAS(&p->sleeping, &one, 0)) { /* only one caller wakes the thread */
@@ -3654,6 +3657,7 @@ static obs__proc *obs__proc_new(int sig, obs_exporter *exp, int batch, const obs
     for (p->wake_mask = 1; p->wake_mask * 2 <= (uint64_t)nb; p->wake_mask *= 2) {
     }
     p->wake_mask--; /* the largest power of 2 not above the batch size, less one */
+    p->check_mask = p->wake_mask / OBS__LANES; /* a quarter of it (masks: 2^k - 1) */
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->xlock, NULL);
     obs__cond_init(&p->wake);
