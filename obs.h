@@ -55,7 +55,7 @@
                                                then R of the rest (reservoir=1,rate=0.05)
      OTEL_BSP_SCHEDULE_DELAY           5000    ms between batch exports
      OTEL_BSP_EXPORT_TIMEOUT           30000   ms for one export
-     OTEL_BSP_MAX_QUEUE_SIZE           2048    spans queued; more are dropped (counted)
+     OTEL_BSP_MAX_QUEUE_SIZE           2048    spans queued per lane (HOT PATH); more: dropped
      OTEL_BSP_MAX_EXPORT_BATCH_SIZE    512     spans per export
      OTEL_BLRP_*                       1000, 30000, 2048, 512: the same for log records
      OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT none    bytes; strings cut on a UTF-8 boundary
@@ -104,11 +104,11 @@
    HOT PATH
      Starting, decorating and ending a span, and logging, take no global lock, allocate
      nothing once warmed up, and never wait for the network: a full queue drops the item and
-     counts it (obs_get_stats). A batch processor's queue has 4 lanes, a thread queues in
-     lane (thread id mod 4), each lane holds max_queue_size (rounded up to a power of two):
-     threads on different cores then share no queue line. With 4 threads or more, up to 4
-     times max_queue_size may wait. A NULL span is a valid no-op span. Every call before obs_init or after obs_shutdown is a
-     cheap no-op.
+     counts it (obs_get_stats). A batch processor's queue has 4 lanes; a thread queues in
+     lane (thread id mod 4), each lane holds max_queue_size (rounded up to a power of two),
+     so threads in different lanes share no queue line; threads in 2, 3 or 4 lanes may have
+     up to that many times max_queue_size waiting. A NULL span is a valid no-op span. Every
+     call before obs_init or after obs_shutdown is a cheap no-op.
 
    NON-GOALS
      No TLS code of its own (`curl` does it), no gRPC, no metrics yet.
@@ -1673,8 +1673,9 @@ typedef struct obs__ring {
     char pad0[48];
     uint64_t enq; /* own cache lines: producers and consumers do not share one */
     char pad1[56];
-    uint64_t deq; /* atomic: positions below it are read, their cells free */
-    char pad2[56];
+    uint64_t deq;  /* atomic: positions below it are read, their cells free */
+    uint64_t done; /* atomic: items from this ring exported or dropped (a flush waits for it) */
+    char pad2[48];
 } obs__ring;
 
 /* A batch processor's queue: a ring per lane, a thread pushes to lane (thread id mod
@@ -2589,7 +2590,7 @@ static int obs__ring_init(obs__ring *r, size_t min_cap) {
     if (!r->cells) return 0;
     for (i = 0; i < cap; i++) r->cells[i].seq = 0; /* never a position + 1 the consumer waits for */
     r->mask = cap - 1;
-    r->enq = r->deq = 0;
+    r->enq = r->deq = r->done = 0;
     return 1;
 }
 static void obs__ring_free(obs__ring *r) {
@@ -2598,11 +2599,16 @@ static void obs__ring_free(obs__ring *r) {
 }
 /* Returns the item's position + 1 (so never 0), or 0 when the ring is full. */
 static uint64_t obs__ring_push(obs__ring *r, void *item) {
-    uint64_t pos = OBS__LOAD_RELAXED(&r->enq);
+    uint64_t pos = OBS__LOAD_RELAXED(&r->enq), deq;
     obs__cell *c;
     do {
         /* acquire: the consumer has read the cell pos - capacity before it moved deq past it */
-        if (pos - OBS__LOAD(&r->deq) > r->mask) return 0; /* full */
+        deq = OBS__LOAD(&r->deq);
+        if ((int64_t)(pos - deq) < 0) { /* pos went stale while others pushed and were read */
+            pos = OBS__LOAD_RELAXED(&r->enq);
+            continue; /* (a failed CAS: try again with the new pos) */
+        }
+        if (pos - deq > r->mask) return 0; /* full */
     } while (!OBS__CAS(&r->enq, &pos, pos + 1));
     c = &r->cells[pos & r->mask];
     c->data = item;
@@ -2641,18 +2647,32 @@ static void obs__queue_free(obs__queue *q) {
 static obs__ring *obs__queue_lane(obs__queue *q, const obs__tls *t) {
     return &q->lane[t->thread_id & (OBS__LANES - 1)];
 }
-/* Items queued, and items ever queued (a flush waits until that many are handled). */
 static uint64_t obs__queue_size(obs__queue *q) {
     uint64_t n = 0;
     int i;
     for (i = 0; i < OBS__LANES; i++) n += obs__ring_size(&q->lane[i]);
     return n;
 }
-static uint64_t obs__queue_pushed(obs__queue *q) {
-    uint64_t n = 0;
+/* What a flush waits for: each lane's items queued so far. Per lane, since lanes are not
+   one order: later items of a busy lane must not stand in for earlier ones of a lane held
+   up by an unfinished push. */
+static void obs__queue_marks(obs__queue *q, uint64_t *marks) {
     int i;
-    for (i = 0; i < OBS__LANES; i++) n += OBS__LOAD(&q->lane[i].enq);
-    return n;
+    for (i = 0; i < OBS__LANES; i++) marks[i] = OBS__LOAD(&q->lane[i].enq);
+}
+static int obs__queue_done_up_to(obs__queue *q, const uint64_t *marks) {
+    int i;
+    for (i = 0; i < OBS__LANES; i++) {
+        if (OBS__LOAD(&q->lane[i].done) < marks[i]) return 0;
+    }
+    return 1;
+}
+/* The last pop's items are exported or dropped: a flush waiting for them may return. */
+static void obs__queue_done(obs__queue *q) {
+    unsigned i;
+    for (i = 0; i < OBS__LANES; i++) {
+        if (q->got[i]) OBS__ADD(&q->lane[(q->first + i) & (OBS__LANES - 1)].done, (uint64_t)q->got[i]);
+    }
 }
 /* Up to max items from the lanes in turn, starting with a different lane each time. */
 static size_t obs__queue_pop(obs__queue *q, void **out, size_t max) {
@@ -2934,6 +2954,7 @@ static void obs__span_parent(obs__tls *t, const obs_span_opts *o, obs__parent *p
         p->remote = 1;
         return;
     } else {
+        p->undecided = 0; /* an X-Ray header with no parent span: the local parent decides */
         ps = o->root ? NULL : o->parent ? o->parent : obs__current(t);
     }
     if (!ps) return;
@@ -3485,7 +3506,6 @@ struct obs__proc {
     obs__thread thread;
     int stop, flush_req;
     int sleeping;      /* atomic: the thread waits for work */
-    uint64_t handled;  /* items taken off the queue and exported or dropped; atomic */
     int failed;        /* atomic: an export failed since the last flush */
     uint64_t wake_mask; /* a caller wakes the thread when wake_mask + 1 items wait (a power of
                            2), looking every check_mask + 1 pushes to its lane */
@@ -3528,7 +3548,10 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
     size_t i;
     int logs = p->sig == OBS__LOGS;
     if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing))) {
-        if (pthread_mutex_trylock(&p->xlock) != 0) return; /* the crash may hold it: do not wait */
+        if (pthread_mutex_trylock(&p->xlock) != 0) { /* the crash may hold it: do not wait */
+            obs__count_global(logs ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+            return;
+        }
     } else {
         pthread_mutex_lock(&p->xlock);
     }
@@ -3604,14 +3627,14 @@ static void obs__proc_drain(obs__proc *p, int stopping) {
                           p->sig == OBS__LOGS ? "log records" : "spans");
                 obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
                 obs__batch_release(p, p->items);
-                OBS__ADD(&p->handled, (uint64_t)n);
+                obs__queue_done(&p->q);
                 continue;
             }
             if (timeout == 0 || left < timeout) timeout = (int)left;
         }
         obs__proc_export(p, p->items, n, timeout);
         obs__batch_release(p, p->items);
-        OBS__ADD(&p->handled, (uint64_t)n);
+        obs__queue_done(&p->q);
     }
 }
 
@@ -3676,19 +3699,26 @@ static obs__proc *obs__proc_new(int sig, obs_exporter *exp, int batch, const obs
     return p;
 }
 
+/* Items a processor may hold at once: every lane full and a batch being exported. */
+static int64_t obs__proc_holds(const obs__proc *p) {
+    if (!p->batch) return 0; /* exports on the caller's thread, with the caller's item */
+    return OBS__LANES * (int64_t)(p->q.lane[0].mask + 1) + p->cfg.max_export_batch_size;
+}
+
 /* Waits until everything queued before the call was handled, or the deadline.
    Returns OBS_OK, OBS_ERR_TIMEOUT, or OBS_ERR_NET when an export failed since the last flush. */
 static obs_result obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
-    uint64_t target = obs__queue_pushed(&p->q);
+    uint64_t marks[OBS__LANES];
     int ok = 1;
+    obs__queue_marks(&p->q, marks);
     if (p->batch) {
         pthread_mutex_lock(&p->lock);
         p->flush_req = 1;
         pthread_cond_signal(&p->wake);
-        while (OBS__LOAD(&p->handled) < target && obs__mono_ms() < deadline_ms) {
+        while (!obs__queue_done_up_to(&p->q, marks) && obs__mono_ms() < deadline_ms) {
             obs__cond_wait_until(&p->done, &p->lock, deadline_ms);
         }
-        ok = OBS__LOAD(&p->handled) >= target;
+        ok = obs__queue_done_up_to(&p->q, marks);
         pthread_mutex_unlock(&p->lock);
     }
     if (p->exp->flush) { /* the exporter may be busy exporting: wait for it only until the deadline */
@@ -8750,8 +8780,8 @@ static void obs__crash_record(obs__tls *t, const char *name, void *const *frames
     memset(r->d.trace_id, 0, 16);
     memset(r->d.span_id, 0, 8);
     r->d.trace_flags = 0;
-    if (t->depth > 0) {
-        obs_span *cur = t->stack[t->depth - 1].span;
+    if (t->depth > 0 && obs__gen_of(t->stack[t->depth - 1].span) == t->stack[t->depth - 1].gen) {
+        obs_span *cur = t->stack[t->depth - 1].span; /* still the span pushed (not ended) */
         obs__span_ids_get(cur, r->d.trace_id, r->d.span_id); /* computes only: signal-safe */
         r->d.trace_flags = cur->d.trace_flags;
     }
@@ -8784,7 +8814,9 @@ static void obs__crash_flush(void) {
         for (sig = 0; sig < 2; sig++) {
             for (i = 0; i < obs__g.nprocs[sig]; i++) {
                 obs__proc *p = obs__g.procs[sig][i];
-                pending |= p->batch && OBS__LOAD(&p->handled) < obs__queue_pushed(&p->q);
+                uint64_t marks[OBS__LANES];
+                obs__queue_marks(&p->q, marks);
+                pending |= p->batch && !obs__queue_done_up_to(&p->q, marks);
             }
         }
         if (!pending) return;
@@ -9110,7 +9142,7 @@ static void obs__atfork_parent(void) {
 static void obs__ring_clear(obs__ring *r) {
     uint64_t i;
     for (i = 0; i <= r->mask; i++) r->cells[i].seq = 0;
-    r->enq = r->deq = 0;
+    r->enq = r->deq = r->done = 0;
 }
 /* The built-in exporters' own locks (another thread may have held them at the fork) and
    connections (shared with the parent's) start afresh in the child. Exporters of your own
@@ -9170,7 +9202,6 @@ static void obs__atfork_child(void) {
             obs__exporter_after_fork(p->exp);
             if (!p->batch) continue;
             for (k = 0; k < OBS__LANES; k++) obs__ring_clear(&p->q.lane[k]);
-            p->handled = 0;
             p->thread.started = 0;
             OBS__STORE(&p->restart, 1); /* not here: POSIX allows only async-signal-safe calls */
         }
@@ -9188,8 +9219,8 @@ static int obs__env_true(const char *name) {
 
 static int obs__setup(const obs_config *cfg) {
     const char *idgen;
-    int64_t spans_max;
-    int i;
+    int64_t bound[2];
+    int i, sig;
     size_t value_len;
     obs__limits_settings(cfg);
     value_len = obs__g.limits.value_len;
@@ -9220,12 +9251,12 @@ static int obs__setup(const obs_config *cfg) {
                                              obs__g.sampler.kind == OBS_SAMPLER_PARENTBASED_ALWAYS_OFF);
     /* Items in use at once: open spans, queues, batches in flight; the bound keeps memory
        finite whatever the program does. */
-    spans_max = 65536;
-    for (i = 0; i < obs__g.nprocs[OBS__SPANS]; i++) { /* every lane full, and a batch out */
-        spans_max += (OBS__LANES + 1) * (int64_t)obs__g.procs[OBS__SPANS][i]->cfg.max_queue_size;
+    for (sig = 0; sig < 2; sig++) { /* 65,536 in the program's hands, whatever the queues hold */
+        bound[sig] = 65536;
+        for (i = 0; i < obs__g.nprocs[sig]; i++) bound[sig] += obs__proc_holds(obs__g.procs[sig][i]);
     }
-    if (!obs__pool_init(&obs__g.pools[OBS__SPANS], sizeof(obs_span), (size_t)spans_max, obs__span_release_mem) ||
-        !obs__pool_init(&obs__g.pools[OBS__LOGS], sizeof(obs__record), (size_t)spans_max, obs__record_release_mem)) {
+    if (!obs__pool_init(&obs__g.pools[OBS__SPANS], sizeof(obs_span), (size_t)bound[OBS__SPANS], obs__span_release_mem) ||
+        !obs__pool_init(&obs__g.pools[OBS__LOGS], sizeof(obs__record), (size_t)bound[OBS__LOGS], obs__record_release_mem)) {
         return 0;
     }
     return 1;

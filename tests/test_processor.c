@@ -438,32 +438,6 @@ static void test_pool_reuses_recent_items(void) {
     obs_shutdown();
 }
 
-/* Every span in use (the pool's bound: 65,536 + five times each queue: four lanes and a batch
-   out): a start returns NULL and is counted as ended and dropped, so exported + dropped = ended
-   still holds. */
-#define OPEN_MAX 80000
-static void test_pool_bound_counted(void) {
-    static obs_span *open_spans[OPEN_MAX];
-    obs_exporter discard = {"discard", discard_spans, NULL, NULL, NULL, NULL};
-    obs_config c = base_config(&discard, NULL);
-    obs_stats st;
-    size_t i, n = 0, refused = 0;
-    c.simple_processor = 1;
-    start(&c);
-    for (i = 0; i < OPEN_MAX; i++) {
-        obs_span *s = obs_span_start_ex(tr, "held", NULL);
-        if (s) open_spans[n++] = s;
-        else refused++;
-    }
-    CHECK(n >= 65536 + 5 * 2048 - 32 && n < OPEN_MAX && refused == OPEN_MAX - n);
-    for (i = 0; i < n; i++) obs_span_end(open_spans[i]);
-    st = obs_get_stats();
-    CHECK(st.spans_started == OPEN_MAX && st.spans_ended == OPEN_MAX);
-    CHECK(st.spans_dropped_queue == refused);
-    CHECK(st.spans_exported + st.spans_dropped_queue == st.spans_ended);
-    CHECK(obs_span_start(tr, "after") != NULL); /* ended spans are free again */
-    obs_shutdown();
-}
 
 /* A batch queue has a lane per thread group (thread id mod OBS__LANES), each holding
    max_queue_size: a thread that fills its lane drops its own spans, not another lane's. */
@@ -477,10 +451,12 @@ static obs_result gate_export(void *u, const obs_span_data *const *s, size_t n, 
 static unsigned my_lane(void) { return obs__lane_of(obs__tls_get()); }
 typedef struct lane_job {
     int spans;
+    uint32_t force_id; /* not 0: the thread's id is set to it (white-box), so its lane is known */
     unsigned lane;
 } lane_job;
 static void *lane_worker(void *arg) {
     lane_job *j = (lane_job *)arg;
+    if (j->force_id) obs__tls_get()->thread_id = j->force_id;
     j->lane = my_lane();
     end_spans(j->spans);
     return NULL;
@@ -503,6 +479,7 @@ static void test_lanes_hold_a_queue_each(void) {
     for (i = 0; i < 4; i++) { /* one after another: each thread's lane is known */
         pthread_t th;
         jobs[i].spans = 20;
+        jobs[i].force_id = 0;
         pthread_create(&th, NULL, lane_worker, &jobs[i]);
         pthread_join(th, NULL);
     }
@@ -543,6 +520,7 @@ static void test_items_return_to_their_lane(void) {
     unsigned i;
     start(&c);
     job.spans = 3000;
+    job.force_id = 2; /* not lane 0, where a release that ignored lanes would put everything */
     pthread_create(&th, NULL, lane_worker, &job);
     pthread_join(th, NULL);
     CHECK(obs_flush(5000) == OBS_OK);
@@ -551,6 +529,7 @@ static void test_items_return_to_their_lane(void) {
     for (i = 0; i < OBS__LANES; i++) {
         if (i != job.lane) others += lane_free_count(i);
     }
+    CHECK(job.lane == 2);
     CHECK(lane_free_count(job.lane) == allocated); /* exported ones and the thread's cache */
     CHECK(others == 0);
     { /* this thread, in another lane (white-box: its id moved there): takes the other lane's
@@ -569,6 +548,79 @@ static void test_items_return_to_their_lane(void) {
     obs_shutdown();
 }
 
+/* The pool's bound: 65,536 items in the program's hands however full the queues are (each
+   batch processor adds 4 lanes and a batch). With every lane full and a batch stuck in
+   export, 65,536 spans and more still open; past the bound a start returns NULL and is
+   counted as ended and dropped, so exported + dropped = ended still holds. */
+#define OPEN_MAX 70000
+static void test_pool_bound_counted(void) {
+    static obs_span *open_spans[OPEN_MAX];
+    obs_exporter gate = {"gate", gate_export, NULL, NULL, NULL, NULL};
+    obs_config c = base_config(&gate, NULL);
+    obs_stats st;
+    size_t i, n = 0, refused = 0, held = 1 + 4 * 64, max;
+    gate_open = gate_entered = 0;
+    c.spans.max_queue_size = 64;
+    c.spans.max_export_batch_size = 64;
+    c.spans.schedule_delay_ms = 1;
+    start(&c);
+    max = obs__g.pools[OBS__SPANS].max_items;
+    CHECK(max == 65536 + 4 * 64 + 64);
+    end_spans(1); /* taken by the batch thread, which waits at the gate */
+    for (i = 0; i < 5000 && !__atomic_load_n(&gate_entered, __ATOMIC_ACQUIRE); i++) sleep_ms(1);
+    for (i = 0; i < 4; i++) { /* every lane full */
+        lane_job j;
+        pthread_t th;
+        j.spans = 64;
+        j.force_id = (uint32_t)(8 + i);
+        pthread_create(&th, NULL, lane_worker, &j);
+        pthread_join(th, NULL);
+    }
+    st = obs_get_stats();
+    CHECK(st.spans_dropped_queue == 0);
+    for (i = 0; i < OPEN_MAX; i++) {
+        obs_span *s = obs_span_start_ex(tr, "held", NULL);
+        if (s) open_spans[n++] = s;
+        else refused++;
+    }
+    CHECK(n >= 65536 && n + held == max && refused == OPEN_MAX - n);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    for (i = 0; i < n; i++) obs_span_end(open_spans[i]);
+    CHECK(obs_flush(10000) == OBS_OK);
+    st = obs_get_stats();
+    CHECK(st.spans_started == OPEN_MAX + held && st.spans_ended == OPEN_MAX + held);
+    CHECK(st.spans_exported + st.spans_dropped_queue == st.spans_ended);
+    CHECK(st.spans_dropped_queue >= refused);
+    CHECK(obs_span_start(tr, "after") != NULL); /* ended spans are free again */
+    obs_shutdown();
+}
+
+/* A flush waits per lane: items queued later in a busy lane do not stand in for an earlier
+   one held up behind an unfinished push in another (white-box, on a queue of its own). */
+static void test_flush_marks_per_lane(void) {
+    obs__queue q;
+    uint64_t marks[OBS__LANES], hole;
+    void *out[8];
+    int items[4];
+    memset(&q, 0, sizeof q);
+    CHECK(obs__queue_init(&q, 8));
+    hole = q.lane[0].enq++; /* a push to lane 0 has its position but has not written it yet */
+    CHECK(obs__ring_push(&q.lane[0], &items[0]) == 2);
+    obs__queue_marks(&q, marks);
+    CHECK(obs__ring_push(&q.lane[1], &items[1]) == 1); /* after the marks */
+    CHECK(obs__ring_push(&q.lane[1], &items[2]) == 2);
+    CHECK(obs__queue_pop(&q, out, 8) == 2); /* lane 1's; lane 0 waits at the hole */
+    obs__queue_done(&q);
+    CHECK(!obs__queue_done_up_to(&q, marks)); /* 2 items handled, 2 marked: still not done */
+    q.lane[0].cells[hole & q.lane[0].mask].data = &items[3]; /* the push finishes */
+    __atomic_store_n(&q.lane[0].cells[hole & q.lane[0].mask].seq, hole + 1, __ATOMIC_RELEASE);
+    CHECK(obs__queue_pop(&q, out, 8) == 2 && out[0] == &items[3] && out[1] == &items[0]);
+    obs__queue_done(&q);
+    CHECK(obs__queue_done_up_to(&q, marks));
+    obs__queue_free(&q);
+}
+
+
 int main(void) {
     RUN(test_batch_size_triggers_export);
     RUN(test_schedule_delay_triggers_export);
@@ -584,8 +636,9 @@ int main(void) {
     RUN(test_memory_exporter_capacity);
     RUN(test_shutdown_bounded);
     RUN(test_pool_reuses_recent_items);
-    RUN(test_pool_bound_counted);
     RUN(test_lanes_hold_a_queue_each);
     RUN(test_items_return_to_their_lane);
+    RUN(test_pool_bound_counted);
+    RUN(test_flush_marks_per_lane);
     return TEST_EXIT_CODE();
 }

@@ -4,6 +4,7 @@
 #include "../obs.h"
 #include "test.h"
 #include <stdlib.h>
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -298,6 +299,23 @@ static obs_result keep_log_ids(void *u, const obs_log_data *const *r, size_t n, 
     }
     return OBS_OK;
 }
+typedef struct child_job {
+    obs_span *parent;
+    uint8_t trace_id[16], parent_span_id[8];
+} child_job;
+static void *child_on_another_thread(void *arg) { /* an explicit parent, not made current */
+    child_job *j = (child_job *)arg;
+    obs_span_opts o;
+    obs_span *c;
+    memset(&o, 0, sizeof o);
+    o.parent = j->parent;
+    o.no_activate = 1;
+    c = obs_span_start_ex(tr, "remote child", &o);
+    obs_span_ids(c, j->trace_id, NULL);
+    memcpy(j->parent_span_id, c->d.parent_span_id, 8);
+    obs_span_end(c);
+    return NULL;
+}
 static void test_dropped_span_ids_on_demand(void) {
     {
         obs_sampler_kind kinds[3] = {OBS_SAMPLER_ALWAYS_OFF, OBS_SAMPLER_PARENTBASED_ALWAYS_OFF,
@@ -330,6 +348,19 @@ static void test_dropped_span_ids_on_demand(void) {
             CHECK_STR(tp1, want);
             OBS_INFO("inside a dropped span");
             CHECK(memcmp(seen_tid, t1, 16) == 0 && memcmp(seen_sid, s1, 8) == 0);
+            {
+                char xh[128], want_parent[40];
+                child_job j;
+                pthread_t worker;
+                CHECK(obs_span_xray_header(a, xh, sizeof xh) > 0);
+                snprintf(want_parent, sizeof want_parent, "Parent=%s;", hex(s1, 8, sh));
+                CHECK(strstr(xh, want_parent) != NULL);
+                CHECK(strncmp(xh, "Root=1-", 7) == 0 && strncmp(xh + 7, hex(t1, 4, th), 8) == 0);
+                j.parent = a;
+                pthread_create(&worker, NULL, child_on_another_thread, &j);
+                pthread_join(worker, NULL);
+                CHECK(memcmp(j.trace_id, t1, 16) == 0 && memcmp(j.parent_span_id, s1, 8) == 0);
+            }
             child = obs_span_start(tr, "child"); /* its parent's ids, worked out on demand */
             obs_span_ids(child, tc, sc);
             CHECK(memcmp(tc, t1, 16) == 0 && memcmp(sc, s1, 8) != 0);
