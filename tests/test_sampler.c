@@ -408,6 +408,29 @@ static void test_fork_child_draws_new_ids(void) {
     }
 }
 
+/* An X-Ray header that names a trace but no parent span (Sampled=?) is not a parent: the
+   span's parent is the current one, whose decision it follows (not the sampler's for a root). */
+static void test_xray_header_without_parent_follows_local_parent(void) {
+    obs_span_opts o;
+    obs_span *parent, *child;
+    uint8_t pt[16], ct[16];
+    setup(OBS_SAMPLER_PARENTBASED_TRACEIDRATIO, 1e-9); /* roots: practically never */
+    memset(&o, 0, sizeof o);
+    o.traceparent = TP_SAMPLED;
+    parent = obs_span_start_ex(tr, "parent", &o);
+    CHECK(obs_span_is_recording(parent));
+    memset(&o, 0, sizeof o);
+    o.xray_header = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=?";
+    child = obs_span_start_ex(tr, "child", &o);
+    CHECK(obs_span_is_recording(child));
+    obs_span_ids(parent, pt, NULL);
+    obs_span_ids(child, ct, NULL);
+    CHECK(memcmp(pt, ct, 16) == 0);
+    obs_span_end(child);
+    obs_span_end(parent);
+    teardown();
+}
+
 int main(void) {
     RUN(test_always_on_off);
     RUN(test_ratio_statistics);
@@ -418,6 +441,7 @@ int main(void) {
     RUN(test_unsampled_still_propagates);
     RUN(test_dropped_span_ids_on_demand);
     RUN(test_fork_child_draws_new_ids);
+    RUN(test_xray_header_without_parent_follows_local_parent);
     RUN(test_env_sampler_names);
     return TEST_EXIT_CODE();
 }
