@@ -1888,7 +1888,8 @@ static void obs__count_n(obs__tls *t, int c, uint64_t n) {
 static void obs__count(obs__tls *t, int c) { obs__count_n(t, c, 1); }
 
 static void obs__stack_push(obs__pool *p, unsigned lane, void *const *items, size_t n);
-static unsigned obs__lane_of(const obs__tls *t);
+/* A thread's lane (queues and free stacks): its id mod OBS__LANES. */
+static unsigned obs__lane_of(const obs__tls *t) { return t->thread_id & (OBS__LANES - 1); }
 static void obs__tls_exit(void *arg) {
     obs__tls *t = (obs__tls *)arg;
     int p, c;
@@ -1907,7 +1908,7 @@ static void obs__tls_exit(void *arg) {
 }
 
 /* Finds or makes this thread's block: the slow path, once per thread (and per obs_init). */
-static obs__tls *obs__tls_setup(void) {
+static OBS__NOINLINE obs__tls *obs__tls_setup(void) {
     obs__tls *t;
     pthread_mutex_lock(&obs__g.lock);
     for (t = obs__g.threads; t && t->in_use; t = t->next) {
@@ -1940,8 +1941,6 @@ static obs__tls *obs__tls_setup(void) {
     return t;
 }
 
-/* The slow path of obs__tls_get: a thread's first call (after each obs_init). */
-static OBS__NOINLINE obs__tls *obs__tls_slow(void) { return obs__tls_setup(); }
 static inline obs__tls *obs__tls_get(void) {
 #ifdef OBS__THREAD_LOCAL
     obs__tls *t = obs__tls_cur.gen == obs__g.gen ? obs__tls_cur.block : NULL;
@@ -1949,7 +1948,7 @@ static inline obs__tls *obs__tls_get(void) {
     obs__tls *t = obs__g.tls_key_ok ? (obs__tls *)pthread_getspecific(obs__g.tls_key) : NULL;
 #endif
     if (OBS__LIKELY(t != NULL)) return t;
-    return obs__tls_slow();
+    return obs__tls_setup(); /* a thread's first call (after each obs_init) */
 }
 
 static void obs__clock_resync_try(void);
@@ -2597,6 +2596,11 @@ static void obs__ring_free(obs__ring *r) {
     obs__free(r->cells);
     r->cells = NULL;
 }
+static void obs__ring_clear(obs__ring *r) {
+    uint64_t i;
+    for (i = 0; i <= r->mask; i++) r->cells[i].seq = 0;
+    r->enq = r->deq = r->done = 0;
+}
 /* Returns the item's position + 1 (so never 0), or 0 when the ring is full. */
 static uint64_t obs__ring_push(obs__ring *r, void *item) {
     uint64_t pos = OBS__LOAD_RELAXED(&r->enq), deq;
@@ -2644,8 +2648,12 @@ static void obs__queue_free(obs__queue *q) {
     int i;
     for (i = 0; i < OBS__LANES; i++) obs__ring_free(&q->lane[i]);
 }
+static void obs__queue_clear(obs__queue *q) { /* a fork's child: nothing queued */
+    int i;
+    for (i = 0; i < OBS__LANES; i++) obs__ring_clear(&q->lane[i]);
+}
 static obs__ring *obs__queue_lane(obs__queue *q, const obs__tls *t) {
-    return &q->lane[t->thread_id & (OBS__LANES - 1)];
+    return &q->lane[obs__lane_of(t)];
 }
 static uint64_t obs__queue_size(obs__queue *q) {
     uint64_t n = 0;
@@ -2770,7 +2778,6 @@ static size_t obs__stack_pop(obs__pool *p, unsigned lane, void **out, size_t max
         top = OBS__LOAD(tp); /* acquire: the links of whoever changed it are visible */
     }
 }
-static unsigned obs__lane_of(const obs__tls *t) { return t->thread_id & (OBS__LANES - 1); }
 /* Free items for a thread: its own lane's first, then other lanes' (before the pool grows). */
 static size_t obs__pool_take(obs__pool *p, const obs__tls *t, void **out, size_t max) {
     unsigned i, lane = obs__lane_of(t);
@@ -2958,12 +2965,13 @@ static void obs__span_parent(obs__tls *t, const obs_span_opts *o, obs__parent *p
         ps = o->root ? NULL : o->parent ? o->parent : obs__current(t);
     }
     if (!ps) return;
-    p->trace_id = ps->d.trace_id;
-    p->span_id = ps->d.span_id;
     if (ps->h.lazy) { /* a dropped parent's ids, worked out now */
         obs__span_ids_get(ps, p->ctx.trace_id, p->ctx.span_id);
         p->trace_id = p->ctx.trace_id;
         p->span_id = p->ctx.span_id;
+    } else {
+        p->trace_id = ps->d.trace_id;
+        p->span_id = ps->d.span_id;
     }
     p->flags = ps->d.trace_flags;
     p->tracestate = ps->d.trace_state;
@@ -3520,8 +3528,9 @@ struct obs__proc {
 static int obs__item_unref(int sig, obs__item *it) {
     return obs__g.nprocs[sig] <= 1 || OBS__ADD(&it->refs, -1) == 1;
 }
-/* A caller's thread lets go of an item no processor took (its queue was full): back to the
-   thread's own cache when no other processor holds it, touching nothing shared. */
+/* A caller's thread lets go of an item (its queue was full, or a simple processor exported
+   it): back to the thread's own cache when no other processor holds it, touching nothing
+   shared. */
 static void obs__item_release(int sig, obs__tls *t, obs__item *it) {
     if (obs__item_unref(sig, it)) obs__pool_put_local(sig, t, it);
 }
@@ -9139,11 +9148,6 @@ static void obs__atfork_parent(void) {
     }
     pthread_mutex_unlock(&obs__g.lock);
 }
-static void obs__ring_clear(obs__ring *r) {
-    uint64_t i;
-    for (i = 0; i <= r->mask; i++) r->cells[i].seq = 0;
-    r->enq = r->deq = r->done = 0;
-}
 /* The built-in exporters' own locks (another thread may have held them at the fork) and
    connections (shared with the parent's) start afresh in the child. Exporters of your own
    must not hold a lock across fork(), or must handle it themselves. */
@@ -9175,7 +9179,7 @@ static void obs__pool_after_fork(obs__pool *p) {
 }
 static void obs__atfork_child(void) {
     obs__tls *t;
-    int sig, i, k;
+    int sig, i;
     uint64_t r;
     if (!OBS__LOAD(&obs__g.running)) return;
     pthread_mutex_init(&obs__g.lock, NULL);
@@ -9201,7 +9205,7 @@ static void obs__atfork_child(void) {
             p->sleeping = p->flush_req = 0;
             obs__exporter_after_fork(p->exp);
             if (!p->batch) continue;
-            for (k = 0; k < OBS__LANES; k++) obs__ring_clear(&p->q.lane[k]);
+            obs__queue_clear(&p->q);
             p->thread.started = 0;
             OBS__STORE(&p->restart, 1); /* not here: POSIX allows only async-signal-safe calls */
         }
