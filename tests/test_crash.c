@@ -18,11 +18,17 @@ static char *slurp(const char *path) {
     return buf;
 }
 
-/* The child: spans and a log line, then the given crash. */
-static void crash_child(const char *url, const char *errpath, int how) {
+/* The child: spans and a log line, then the given crash. It reads the receiver's URL from a
+   pipe: it is forked before the receiver's threads exist, since a child forked from a
+   threaded process may find a lock (an allocator's, under ASan) held forever. */
+static void crash_child(int url_fd, const char *errpath, int how) {
     obs_config cfg;
     obs_span *s;
+    char url[64];
+    ssize_t n = read(url_fd, url, sizeof url - 1);
     int fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (n <= 0) _exit(4);
+    url[n] = 0;
     dup2(fd, 2);
     memset(&cfg, 0, sizeof cfg);
     cfg.traces_exporter = "otlp";
@@ -50,20 +56,24 @@ static void run_crash(int sig) {
     rcv *r;
     char url[64], err[64];
     pid_t pid;
-    int status = 0;
+    int status = 0, fds[2];
     const char *out;
+    snprintf(err, sizeof err, "/tmp/obs-crash-%d.err", (int)getpid());
+    CHECK(pipe(fds) == 0);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) crash_child(fds[0], err, sig);
     memset(&rc, 0, sizeof rc);
     rc.retry_after_s = -1;
     rc.keep_bodies = 1;
     r = rcv_start(&rc);
     CHECK(r != NULL);
-    if (!r) return;
-    snprintf(url, sizeof url, "http://127.0.0.1:%d", rcv_port(r));
-    snprintf(err, sizeof err, "/tmp/obs-crash-%d.err", (int)getpid());
-    fflush(NULL);
-    pid = fork();
-    if (pid == 0) crash_child(url, err, sig);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", r ? rcv_port(r) : 1);
+    CHECK(write(fds[1], url, strlen(url)) == (ssize_t)strlen(url));
+    close(fds[0]);
+    close(fds[1]);
     waitpid(pid, &status, 0);
+    if (!r) return;
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == sig); /* died of its own signal */
     out = slurp(err);
     CHECK(strstr(out, sig == SIGSEGV ? "obs: FATAL: caught SIGSEGV" : "obs: FATAL: caught SIGABRT") != NULL);
