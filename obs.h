@@ -1134,7 +1134,16 @@ static inline void obs__buf_put(obs__buf *b, const void *data, size_t n) {
 static void obs__buf_puts(obs__buf *b, const char *s) { obs__buf_put(b, s, strlen(s)); }
 /* A string literal: its length is known at compile time. */
 #define OBS__PUTL(b, lit) obs__buf_put((b), (lit), sizeof(lit) - 1)
-static void obs__buf_putc(obs__buf *b, char c) {
+/* Room for n more bytes (and the NUL) to write in place, then obs__buf_commit what was
+   written: one capacity check for a whole field. NULL when out of memory. */
+static inline char *obs__buf_room(obs__buf *b, size_t n) {
+    return OBS__LIKELY(b->len + n < b->cap) || obs__buf_reserve(b, n) ? b->p + b->len : NULL;
+}
+static inline void obs__buf_commit(obs__buf *b, size_t n) {
+    b->len += n;
+    b->p[b->len] = 0;
+}
+static inline void obs__buf_putc(obs__buf *b, char c) {
     if (OBS__LIKELY(b->len + 2 <= b->cap)) {
         b->p[b->len++] = c;
         b->p[b->len] = 0;
@@ -1277,13 +1286,15 @@ typedef struct obs__ctx {
     uint8_t flags; /* W3C trace-flags: 0x01 sampled, 0x02 random */
 } obs__ctx;
 
-/* Lowercase hex of n bytes into 2n chars; no NUL. */
+/* Lowercase hex of n bytes into 2n chars; no NUL. A byte's two digits come from one table
+   entry ("00" "01" ... "ff"): ids are written three times a span. */
+#define OBS__HEX16(h) h "0" h "1" h "2" h "3" h "4" h "5" h "6" h "7" h "8" h "9" h "a" h "b" h "c" h "d" h "e" h "f"
+static const char obs__hex_pairs[] = OBS__HEX16("0") OBS__HEX16("1") OBS__HEX16("2") OBS__HEX16("3")
+    OBS__HEX16("4") OBS__HEX16("5") OBS__HEX16("6") OBS__HEX16("7") OBS__HEX16("8") OBS__HEX16("9")
+    OBS__HEX16("a") OBS__HEX16("b") OBS__HEX16("c") OBS__HEX16("d") OBS__HEX16("e") OBS__HEX16("f");
 static void obs__hex_encode(const uint8_t *in, size_t n, char *out) {
     size_t i;
-    for (i = 0; i < n; i++) {
-        out[2 * i] = "0123456789abcdef"[in[i] >> 4];
-        out[2 * i + 1] = "0123456789abcdef"[in[i] & 15];
-    }
+    for (i = 0; i < n; i++) memcpy(out + 2 * i, obs__hex_pairs + 2 * in[i], 2);
 }
 
 static int obs__hex_nibble(char c) {
@@ -2069,23 +2080,35 @@ static void obs__hex_put(obs__buf *b, const uint8_t *id, size_t n) {
     b->p[b->len] = 0;
 }
 
-/* Appends s[0..n) as a JSON string. Invalid UTF-8 becomes U+FFFD and control characters
-   are escaped, so the output is valid JSON and valid UTF-8 whatever the input bytes. */
-static void obs__json_str(obs__buf *b, const char *s, size_t n) {
-    /* '1': a byte that goes out as it is (printable ASCII but " and \) */
-    static const char plain[] = "00000000000000000000000000000000" "11011111111111111111111111111111"
-                                "11111111111111111111111111110111" "11111111111111111111111111111111"
-                                "00000000000000000000000000000000" "00000000000000000000000000000000"
-                                "00000000000000000000000000000000" "00000000000000000000000000000000";
+/* Are all of p[0..8) printable ASCII other than " and \ ? (Word tricks: a byte below 0x20,
+   a zero byte after xor with '"' or '\', a high bit; exact for the word as a whole.) */
+static int obs__json_plain8(const unsigned char *p) {
+    const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+    uint64_t w, q, bs;
+    memcpy(&w, p, 8);
+    q = w ^ (ones * '"');
+    bs = w ^ (ones * '\\');
+    return (((w - ones * 0x20) | (q - ones) | (bs - ones)) & ~w & highs) == 0 && (w & highs) == 0;
+}
+
+/* '1': a byte that goes out as it is in a JSON string (printable ASCII but " and \) */
+static const char obs__json_as_is[] = "00000000000000000000000000000000" "11011111111111111111111111111111"
+                                     "11111111111111111111111111110111" "11111111111111111111111111111111"
+                                     "00000000000000000000000000000000" "00000000000000000000000000000000"
+                                     "00000000000000000000000000000000" "00000000000000000000000000000000";
+
+/* The rest of a JSON string from s[i], a byte that needs more than a copy: escapes, U+FFFD
+   for invalid UTF-8, plain runs copied whole; then the closing quote. */
+static OBS__NOINLINE void obs__json_str_rest(obs__buf *b, const char *s, size_t n, size_t i) {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0, run = 0;
-    obs__buf_putc(b, '"');
+    size_t run = 0;
     while (i < n) {
         unsigned c = u[i];
         size_t len;
-        if (plain[c] == '1') { /* plain ASCII: batch the copy */
+        if (obs__json_as_is[c] == '1') { /* plain ASCII: batch the copy, eight bytes a step while it lasts */
             size_t j = i + 1;
-            while (j < n && plain[u[j]] == '1') j++;
+            while (j + 8 <= n && obs__json_plain8(u + j)) j += 8;
+            while (j < n && obs__json_as_is[u[j]] == '1') j++;
             run += j - i;
             i = j;
             continue;
@@ -2109,28 +2132,66 @@ static void obs__json_str(obs__buf *b, const char *s, size_t n) {
     obs__buf_put(b, s + i - run, run);
     obs__buf_putc(b, '"');
 }
+
+/* Appends s[0..n) as a JSON string. Invalid UTF-8 becomes U+FFFD and control characters
+   are escaped, so the output is valid JSON and valid UTF-8 whatever the input bytes.
+   Most strings are plain: copied while checked, eight bytes a step, then the tail. */
+static void obs__json_str(obs__buf *b, const char *s, size_t n) {
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    char *p = obs__buf_room(b, n + 2);
+    if (!p) return;
+    *p++ = '"';
+    for (; i + 8 <= n && obs__json_plain8(u + i); i += 8) memcpy(p + i, u + i, 8);
+    for (; i < n && obs__json_as_is[u[i]] == '1'; i++) p[i] = s[i];
+    if (OBS__LIKELY(i == n)) {
+        p[n] = '"';
+        obs__buf_commit(b, n + 2);
+        return;
+    }
+    obs__buf_commit(b, i + 1); /* the quote and the plain start */
+    obs__json_str_rest(b, s, n, i);
+}
 static void obs__json_cstr(obs__buf *b, const char *s) { obs__json_str(b, s ? s : "", s ? strlen(s) : 0); }
 
-/* Decimal without printf, two digits a step: timestamps are written three times a span. */
+/* Decimal without printf: timestamps are written three times a span. Eight digits at a
+   time in 32-bit arithmetic, two at a time from a table. */
+static const char obs__digit_pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                       "8081828384858687888990919293949596979899";
+static void obs__digits2(char *p, uint32_t v) { memcpy(p, obs__digit_pairs + 2 * v, 2); }
+static void obs__digits8(char *p, uint32_t v) {
+    uint32_t hi = v / 10000, lo = v % 10000;
+    obs__digits2(p, hi / 100);
+    obs__digits2(p + 2, hi % 100);
+    obs__digits2(p + 4, lo / 100);
+    obs__digits2(p + 6, lo % 100);
+}
+/* Writes v in decimal at out (up to 20 chars, no NUL); returns the length. */
+static size_t obs__u64_dec(char *out, uint64_t v) {
+    static const uint64_t pow10[20] = {1u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u,
+                                       100000000u, 1000000000u, 10000000000u, 100000000000u,
+                                       1000000000000u, 10000000000000u, 100000000000000u,
+                                       1000000000000000u, 10000000000000000u, 100000000000000000u,
+                                       1000000000000000000u, 10000000000000000000u};
+    size_t n = v >= pow10[15] ? 16 : v >= pow10[10] ? 11 : 1; /* timestamps have 19 digits */
+    char *p;
+    uint32_t w;
+    while (n < 20 && v >= pow10[n]) n++;
+    p = out + n;
+    while (v >= 100000000u) {
+        p -= 8;
+        obs__digits8(p, (uint32_t)(v % 100000000u));
+        v /= 100000000u;
+    }
+    for (w = (uint32_t)v; w >= 100; w /= 100) obs__digits2(p -= 2, w % 100);
+    if (w >= 10) obs__digits2(p - 2, w);
+    else p[-1] = (char)('0' + w);
+    return n;
+}
 static void obs__buf_u64(obs__buf *b, uint64_t v) {
-    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-                                "8081828384858687888990919293949596979899";
-    char tmp[20];
-    size_t n = 0;
-    while (v >= 100) {
-        unsigned d = (unsigned)(v % 100) * 2;
-        v /= 100;
-        tmp[sizeof tmp - ++n] = pairs[d + 1];
-        tmp[sizeof tmp - ++n] = pairs[d];
-    }
-    if (v >= 10) {
-        tmp[sizeof tmp - ++n] = pairs[v * 2 + 1];
-        tmp[sizeof tmp - ++n] = pairs[v * 2];
-    } else {
-        tmp[sizeof tmp - ++n] = (char)('0' + v);
-    }
-    obs__buf_put(b, tmp + sizeof tmp - n, n);
+    char *p = obs__buf_room(b, 20);
+    if (p) obs__buf_commit(b, obs__u64_dec(p, v));
 }
 static void obs__json_i64(obs__buf *b, int64_t v) {
     if (v < 0) {
@@ -3828,7 +3889,8 @@ static void obs__otlp_attr_list(obs__buf *b, const obs_attr *attrs, size_t n) {
     size_t i;
     obs__buf_putc(b, '[');
     for (i = 0; i < n; i++) {
-        obs__buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
+        if (i) obs__buf_putc(b, ',');
+        OBS__PUTL(b, "{\"key\":");
         obs__json_cstr(b, attrs[i].key);
         OBS__PUTL(b, ",\"value\":");
         obs__otlp_value(b, &attrs[i]);
@@ -3849,19 +3911,28 @@ static void obs__otlp_attrs(obs__buf *b, const obs_attr *attrs, size_t n, uint32
     }
 }
 
-static void obs__otlp_id(obs__buf *b, const char *key, const uint8_t *id, size_t n) {
-    obs__buf_puts(b, key);
-    obs__buf_putc(b, '"');
-    obs__hex_put(b, id, n);
-    obs__buf_putc(b, '"');
+/* key"<hex id>" and key"<decimal>" (int64 as a string), each written in one piece. */
+static inline void obs__otlp_id(obs__buf *b, const char *key, const uint8_t *id, size_t n) {
+    size_t k = strlen(key);
+    char *p = obs__buf_room(b, k + 2 * n + 2);
+    if (!p) return;
+    memcpy(p, key, k);
+    p[k] = '"';
+    obs__hex_encode(id, n, p + k + 1);
+    p[k + 1 + 2 * n] = '"';
+    obs__buf_commit(b, k + 2 * n + 2);
 }
-static void obs__otlp_time(obs__buf *b, const char *key, int64_t ns) {
-    obs__buf_puts(b, key);
-    obs__buf_putc(b, '"');
-    obs__buf_u64(b, (uint64_t)(ns < 0 ? 0 : ns));
-    obs__buf_putc(b, '"');
+static inline void obs__otlp_time(obs__buf *b, const char *key, int64_t ns) {
+    size_t k = strlen(key), d;
+    char *p = obs__buf_room(b, k + 22);
+    if (!p) return;
+    memcpy(p, key, k);
+    p[k] = '"';
+    d = obs__u64_dec(p + k + 1, (uint64_t)(ns < 0 ? 0 : ns));
+    p[k + 1 + d] = '"';
+    obs__buf_commit(b, k + d + 2);
 }
-static void obs__otlp_count(obs__buf *b, const char *key, uint64_t n) {
+static inline void obs__otlp_count(obs__buf *b, const char *key, uint64_t n) {
     if (!n) return;
     obs__buf_puts(b, key);
     obs__buf_u64(b, n);

@@ -303,26 +303,32 @@ static void case_allocs(void) {
 }
 
 int main(int argc, char **argv) {
-    const char *jp = getenv("OBS_BENCH_JSON");
+    const char *jp = getenv("OBS_BENCH_JSON"), *only = NULL;
     int i;
     for (i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
+        else {
+            fprintf(stderr, "usage: %s [--quick] [--reps N] [--only 1|2|3|4|5|6|7|8]\n", argv[0]);
+            return 2;
+        }
     }
     if (quick) reps = 3;
     if (reps < 1 || reps > REPS_MAX) reps = 5;
     if (jp && !(json_out = fopen(jp, "w"))) perror(jp);
     printf("%-44s %12s %10s %10s  %-8s\n", "case (obs.h)", "median", "min", "max", "unit");
-    case_spans("sampled_span", "1. sampled span, 2 attributes, batch", OBS_SAMPLER_ALWAYS_ON, 0);
-    case_spans("unsampled_span", "2. unsampled span (always_off)", OBS_SAMPLER_ALWAYS_OFF, 0);
-    case_spans("parent_child", "3. parent + child via current span", OBS_SAMPLER_ALWAYS_ON, 1);
-    case_logs("log_filtered", "4a. log below the threshold", 0);
-    case_logs("log_emitted", "4b. log emitted, 2 printf args, batch", 1);
-    case_encode();
-    case_e2e();
-    case_threads(&discard);
-    case_threads(NULL);
-    case_allocs();
+#define CASE(k) (!only || strcmp(only, k) == 0) /* one case alone: while working on it */
+    if (CASE("1")) case_spans("sampled_span", "1. sampled span, 2 attributes, batch", OBS_SAMPLER_ALWAYS_ON, 0);
+    if (CASE("2")) case_spans("unsampled_span", "2. unsampled span (always_off)", OBS_SAMPLER_ALWAYS_OFF, 0);
+    if (CASE("3")) case_spans("parent_child", "3. parent + child via current span", OBS_SAMPLER_ALWAYS_ON, 1);
+    if (CASE("4")) case_logs("log_filtered", "4a. log below the threshold", 0);
+    if (CASE("4")) case_logs("log_emitted", "4b. log emitted, 2 printf args, batch", 1);
+    if (CASE("5")) case_encode();
+    if (CASE("6")) case_e2e();
+    if (CASE("7")) case_threads(&discard);
+    if (CASE("7")) case_threads(NULL);
+    if (CASE("8")) case_allocs();
     if (json_out) fclose(json_out);
     return 0;
 }

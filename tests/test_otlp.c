@@ -362,9 +362,74 @@ static void json_escaping_is_total(void) {
     obs__buf_free(&b);
 }
 
+/* The reference: one byte at a time, as the JSON grammar says. */
+static void json_str_reference(obs__buf *b, const unsigned char *u, size_t n) {
+    size_t i = 0, len;
+    obs__buf_putc(b, '"');
+    while (i < n) {
+        unsigned c = u[i];
+        if (c >= 0x80) {
+            if ((len = obs__utf8_seq(u + i, n - i)) != 0) obs__buf_put(b, u + i, len);
+            else obs__buf_puts(b, "\xEF\xBF\xBD");
+            i += len ? len : 1;
+            continue;
+        }
+        i++;
+        if (c == '"' || c == '\\') {
+            obs__buf_putc(b, '\\');
+            obs__buf_putc(b, (char)c);
+        } else if (c == '\n') obs__buf_puts(b, "\\n");
+        else if (c == '\r') obs__buf_puts(b, "\\r");
+        else if (c == '\t') obs__buf_puts(b, "\\t");
+        else if (c < 0x20) obs__buf_printf(b, "\\u%04x", c);
+        else obs__buf_putc(b, (char)c);
+    }
+    obs__buf_putc(b, '"');
+}
+
+/* The encoder's word-at-a-time paths (strings checked eight bytes a step, decimals eight
+   digits a step) against byte-at-a-time references and printf, on many inputs. */
+static void json_fast_paths_match_references(void) {
+    static const unsigned char odd[] = {'"', '\\', 0, 1, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xc3, 0xa9, 0xe2,
+                                        0x82, 0xac, 0xff, '\n', 'a'};
+    obs__buf got = {0}, want = {0};
+    uint64_t x = 0x9E3779B97F4A7C15u;
+    unsigned char in[40];
+    char dec[32];
+    int k, bad_str = 0, bad_dec = 0;
+    size_t i;
+    for (k = 0; k < 200000; k++) {
+        size_t n;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        n = (size_t)(x % sizeof in);
+        for (i = 0; i < n; i++) in[i] = (unsigned char)('a' + i % 26);
+        if (x & 1) in[(x >> 8) % (n ? n : 1)] = odd[(x >> 16) % sizeof odd]; /* one odd byte */
+        if (x & 2) in[(x >> 24) % (n ? n : 1)] = odd[(x >> 32) % sizeof odd]; /* or two */
+        obs__buf_reset(&got);
+        obs__buf_reset(&want);
+        obs__json_str(&got, (const char *)in, n);
+        json_str_reference(&want, in, n);
+        bad_str += got.len != want.len || memcmp(got.p, want.p, got.len) != 0;
+    }
+    for (k = 0; k < 200000; k++) {
+        uint64_t v;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        v = k < 1000 ? (uint64_t)k : k < 1100 ? UINT64_MAX - (uint64_t)(k - 1000) : x >> (x & 63);
+        obs__buf_reset(&got);
+        obs__buf_u64(&got, v);
+        snprintf(dec, sizeof dec, "%llu", (unsigned long long)v);
+        bad_dec += strcmp(got.p, dec) != 0;
+    }
+    CHECK(bad_str == 0);
+    CHECK(bad_dec == 0);
+    obs__buf_free(&got);
+    obs__buf_free(&want);
+}
+
 int main(void) {
     setenv("OTEL_LOG_LEVEL", "none", 1); /* expected failures would print diagnostics */
     RUN(json_escaping_is_total);
+    RUN(json_fast_paths_match_references);
     RUN(spans_arrive_with_resource_scope_and_ids);
     RUN(headers_from_env_are_decoded_and_sent);
     RUN(endpoint_env_gets_signal_path_and_signal_endpoint_is_used_as_is);
