@@ -2302,10 +2302,37 @@ static inline char *obs__arena_take(obs__arena *a, size_t n, size_t pad) {
 static char *obs__arena_alloc(obs__arena *a, size_t n) {
     return obs__arena_take(a, n, (size_t)(-(uintptr_t)a->cur & 7));
 }
+/* memcpy for the short strings spans are made of (names, keys, values): up to 32 bytes in a
+   few word moves (the first and the last words overlap), not a call. */
+static inline void obs__copy(char *d, const char *s, size_t n) {
+    uint64_t w[4];
+    uint32_t h[2];
+    if (n > 32) {
+        memcpy(d, s, n);
+    } else if (n > 16) {
+        memcpy(w, s, 16);
+        memcpy(w + 2, s + n - 16, 16);
+        memcpy(d, w, 16);
+        memcpy(d + n - 16, w + 2, 16);
+    } else if (n >= 8) {
+        memcpy(w, s, 8);
+        memcpy(w + 1, s + n - 8, 8);
+        memcpy(d, w, 8);
+        memcpy(d + n - 8, w + 1, 8);
+    } else if (n >= 4) {
+        memcpy(h, s, 4);
+        memcpy(h + 1, s + n - 4, 4);
+        memcpy(d, h, 4);
+        memcpy(d + n - 4, h + 1, 4);
+    } else {
+        size_t i;
+        for (i = 0; i < n; i++) d[i] = s[i];
+    }
+}
 static inline const char *obs__arena_str(obs__arena *a, const char *s, size_t n) {
     char *p = obs__arena_take(a, n + 1, 0);
     if (!p) return NULL;
-    memcpy(p, s, n);
+    obs__copy(p, s, n);
     p[n] = 0;
     return p;
 }

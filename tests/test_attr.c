@@ -436,8 +436,24 @@ static void test_default_limits(void) {
     teardown();
 }
 
+/* Names, keys and values are copied by word moves up to 32 bytes: every length, exactly,
+   and nothing past the end. */
+static void test_short_copies_exact(void) {
+    char src[48], dst[48];
+    size_t n, i;
+    int bad = 0;
+    for (i = 0; i < sizeof src; i++) src[i] = (char)('A' + i);
+    for (n = 0; n <= 40; n++) {
+        memset(dst, '#', sizeof dst);
+        obs__copy(dst + 1, src + 3, n); /* unaligned both sides */
+        bad += dst[0] != '#' || memcmp(dst + 1, src + 3, n) != 0 || dst[n + 1] != '#';
+    }
+    CHECK(bad == 0);
+}
+
 int main(void) {
     RUN(test_every_type_copied);
+    RUN(test_short_copies_exact);
     RUN(test_start_attrs_copied);
     RUN(test_same_key_keeps_last);
     RUN(test_count_limit);
