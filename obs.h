@@ -2689,19 +2689,25 @@ static void obs__ring_clear(obs__ring *r) {
     for (i = 0; i <= r->mask; i++) r->cells[i].seq = 0;
     r->enq = r->deq = r->done = 0;
 }
+/* Tests define it to widen the window between a push's reads (a yield now and then). */
+#ifndef OBS__RING_PUSH_HOOK
+#define OBS__RING_PUSH_HOOK()
+#endif
 /* Returns the item's position + 1 (so never 0), or 0 when the ring is full. */
 static uint64_t obs__ring_push(obs__ring *r, void *item) {
     uint64_t pos = OBS__LOAD_RELAXED(&r->enq), deq;
     obs__cell *c;
-    do {
+    OBS__RING_PUSH_HOOK();
+    for (;;) { /* every pos tried is checked against deq first: a full ring is never pushed */
         /* acquire: the consumer has read the cell pos - capacity before it moved deq past it */
         deq = OBS__LOAD(&r->deq);
         if ((int64_t)(pos - deq) < 0) { /* pos went stale while others pushed and were read */
             pos = OBS__LOAD_RELAXED(&r->enq);
-            continue; /* (a failed CAS: try again with the new pos) */
+            continue;
         }
         if (pos - deq > r->mask) return 0; /* full */
-    } while (!OBS__CAS(&r->enq, &pos, pos + 1));
+        if (OBS__CAS(&r->enq, &pos, pos + 1)) break; /* else pos is the current enq: again */
+    }
     c = &r->cells[pos & r->mask];
     c->data = item;
     OBS__STORE(&c->seq, pos + 1); /* release: the consumer sees data once it sees seq */
@@ -3735,6 +3741,23 @@ static void obs__proc_drain(obs__proc *p, int stopping) {
     }
 }
 
+/* Stopping, with items left that drain could not pop (a push still writing its cell): wait a
+   moment for them, but not past the shutdown deadline; then they count as dropped and 1 is
+   returned (stop now). Called and returns with the lock held. */
+static int obs__proc_give_up(obs__proc *p) {
+    uint64_t left = obs__queue_size(&p->q);
+    if (obs__mono_ms() < p->stop_deadline_ms) {
+        pthread_mutex_unlock(&p->lock);
+        obs__sleep_ms(1);
+        pthread_mutex_lock(&p->lock);
+        return 0;
+    }
+    obs__diag(2, "shutdown: %lu queued %s never written; given up", (unsigned long)left,
+              p->sig == OBS__LOGS ? "log records" : "spans");
+    obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, left);
+    return 1;
+}
+
 static void *obs__proc_main(void *arg) {
     obs__proc *p = (obs__proc *)arg;
     uint64_t batch = (uint64_t)p->cfg.max_export_batch_size;
@@ -3759,7 +3782,7 @@ static void *obs__proc_main(void *arg) {
         next = obs__mono_ms() + p->cfg.schedule_delay_ms;
         pthread_mutex_lock(&p->lock);
         pthread_cond_broadcast(&p->done);
-        if (stopping && obs__queue_size(&p->q) == 0) break;
+        if (stopping && (obs__queue_size(&p->q) == 0 || obs__proc_give_up(p))) break;
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;

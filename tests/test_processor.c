@@ -621,6 +621,31 @@ static void test_flush_marks_per_lane(void) {
 }
 
 
+/* A push that took its place in a lane and never wrote it (its thread died there) must not
+   hold obs_shutdown past its deadline: the item counts as dropped. */
+static void test_shutdown_past_a_hole(void) {
+    recorder r;
+    obs_config c;
+    obs_stats st;
+    int64_t t0, took;
+    rec_init(&r);
+    c = base_config(&r.exp, NULL);
+    c.spans.export_timeout_ms = 200;
+    start(&c);
+    end_spans(3);
+    __atomic_fetch_add(&obs__g.procs[OBS__SPANS][0]->q.lane[1].enq, 1, __ATOMIC_ACQ_REL); /* the hole */
+    t0 = now_ms();
+    alarm(20); /* a shutdown that never returns ends the test program */
+    obs_shutdown();
+    alarm(0);
+    took = now_ms() - t0;
+    CHECK(took >= 150 && took < 2000); /* waited for the push, then gave up at the deadline */
+    st = obs_get_stats();
+    CHECK(st.spans_exported == 3);
+    CHECK(st.spans_dropped_export == 1);
+    pthread_mutex_destroy(&r.lock);
+}
+
 int main(void) {
     RUN(test_batch_size_triggers_export);
     RUN(test_schedule_delay_triggers_export);
@@ -635,6 +660,7 @@ int main(void) {
     RUN(test_concurrent_overflow_accounting);
     RUN(test_memory_exporter_capacity);
     RUN(test_shutdown_bounded);
+    RUN(test_shutdown_past_a_hole);
     RUN(test_pool_reuses_recent_items);
     RUN(test_lanes_hold_a_queue_each);
     RUN(test_items_return_to_their_lane);

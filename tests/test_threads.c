@@ -1,10 +1,19 @@
 /* tests/test_threads.c -- context per thread: each thread's spans form their own trees, a
    span handed to another thread becomes a parent there, thread exit keeps the counts, and
    everything ends up exported. Run it under -fsanitize=thread too (make test-tsan). */
+/* Now and then a push yields between reading the ring's position and its consumer's. */
+static void ring_hook(void);
+#define OBS__RING_PUSH_HOOK() ring_hook()
 #define OBS_IMPLEMENTATION
 #include "../obs.h"
 #include "test.h"
 #include <pthread.h>
+#include <sched.h>
+
+static unsigned ring_hook_calls;
+static void ring_hook(void) {
+    if ((__atomic_add_fetch(&ring_hook_calls, 1, __ATOMIC_RELAXED) & 7) == 0) sched_yield();
+}
 
 #define NTHREADS 6
 #define ROUNDS 60 /* root -> child -> grandchild per round */
@@ -246,10 +255,53 @@ static void test_end_in_other_thread(void) {
     teardown();
 }
 
+/* The queue's ring alone: producers race on a ring of four cells while one consumer pops;
+   a full ring is retried. Every item comes out exactly once and the consumer is never stuck
+   behind a cell (a producer whose position went stale must still see a full ring). */
+#define RING_PRODUCERS 4
+#define RING_PUSHES 100000
+static obs__ring ring;
+static void *ring_producer(void *arg) {
+    uintptr_t first = (uintptr_t)arg * RING_PUSHES + 1, i; /* items are 1.. (never NULL) */
+    for (i = 0; i < RING_PUSHES; i++) {
+        while (!obs__ring_push(&ring, (void *)(first + i))) sched_yield();
+    }
+    return NULL;
+}
+static void test_ring_race(void) {
+    pthread_t th[RING_PRODUCERS];
+    unsigned char *seen = (unsigned char *)calloc(RING_PRODUCERS * RING_PUSHES, 1);
+    size_t got = 0, twice = 0, i, n;
+    int64_t deadline = obs__mono_ms() + 60000;
+    void *out[4];
+    CHECK(seen != NULL && obs__ring_init(&ring, 4));
+    if (!seen) return;
+    for (i = 0; i < RING_PRODUCERS; i++) pthread_create(&th[i], NULL, ring_producer, (void *)(uintptr_t)i);
+    while (got < RING_PRODUCERS * RING_PUSHES && obs__mono_ms() < deadline) {
+        n = obs__ring_pop_batch(&ring, out, 4);
+        for (i = 0; i < n; i++) {
+            uintptr_t v = (uintptr_t)out[i] - 1;
+            if (v < RING_PRODUCERS * RING_PUSHES && !seen[v]++) got++;
+            else twice++;
+        }
+        if (n == 0) sched_yield();
+    }
+    CHECK(got == RING_PRODUCERS * RING_PUSHES); /* else stuck: a cell was overwritten */
+    CHECK(twice == 0);
+    if (got != RING_PRODUCERS * RING_PUSHES) {
+        printf("    consumer stuck after %lu of %d items\n", (unsigned long)got, RING_PRODUCERS * RING_PUSHES);
+        exit(TEST_EXIT_CODE()); /* the producers cannot finish: do not join them */
+    }
+    for (i = 0; i < RING_PRODUCERS; i++) pthread_join(th[i], NULL);
+    obs__ring_free(&ring);
+    free(seen);
+}
+
 int main(void) {
     RUN(test_trees_per_thread);
     RUN(test_activate_in_other_thread);
     RUN(test_end_in_other_thread);
     RUN(test_thread_exit_keeps_counts);
+    RUN(test_ring_race);
     return TEST_EXIT_CODE();
 }
