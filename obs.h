@@ -2689,15 +2689,16 @@ static void obs__ring_clear(obs__ring *r) {
     for (i = 0; i <= r->mask; i++) r->cells[i].seq = 0;
     r->enq = r->deq = r->done = 0;
 }
-/* Tests define it to widen the window between a push's reads (a yield now and then). */
+/* Tests define it to widen a push's windows: step 0 between its reads, 1 between taking a
+   cell and writing it. */
 #ifndef OBS__RING_PUSH_HOOK
-#define OBS__RING_PUSH_HOOK()
+#define OBS__RING_PUSH_HOOK(step)
 #endif
 /* Returns the item's position + 1 (so never 0), or 0 when the ring is full. */
 static uint64_t obs__ring_push(obs__ring *r, void *item) {
     uint64_t pos = OBS__LOAD_RELAXED(&r->enq), deq;
     obs__cell *c;
-    OBS__RING_PUSH_HOOK();
+    OBS__RING_PUSH_HOOK(0);
     for (;;) { /* every pos tried is checked against deq first: a full ring is never pushed */
         /* acquire: the consumer has read the cell pos - capacity before it moved deq past it */
         deq = OBS__LOAD(&r->deq);
@@ -2708,6 +2709,7 @@ static uint64_t obs__ring_push(obs__ring *r, void *item) {
         if (pos - deq > r->mask) return 0; /* full */
         if (OBS__CAS(&r->enq, &pos, pos + 1)) break; /* else pos is the current enq: again */
     }
+    OBS__RING_PUSH_HOOK(1);
     c = &r->cells[pos & r->mask];
     c->data = item;
     OBS__STORE(&c->seq, pos + 1); /* release: the consumer sees data once it sees seq */
@@ -2748,6 +2750,18 @@ static void obs__queue_clear(obs__queue *q) { /* a fork's child: nothing queued 
 }
 static obs__ring *obs__queue_lane(obs__queue *q, const obs__tls *t) {
     return &q->lane[obs__lane_of(t)];
+}
+/* The consumer's view after a pop: does a lane hold items behind a cell a push has taken but
+   not written yet? Those wait for that push, however many they are. */
+static int obs__queue_hole(obs__queue *q) {
+    int i;
+    for (i = 0; i < OBS__LANES; i++) {
+        obs__ring *r = &q->lane[i];
+        if (OBS__LOAD_RELAXED(&r->enq) != r->deq && OBS__LOAD(&r->cells[r->deq & r->mask].seq) != r->deq + 1) {
+            return 1;
+        }
+    }
+    return 0;
 }
 static uint64_t obs__queue_size(obs__queue *q) {
     uint64_t n = 0;
@@ -3762,10 +3776,14 @@ static void *obs__proc_main(void *arg) {
     obs__proc *p = (obs__proc *)arg;
     uint64_t batch = (uint64_t)p->cfg.max_export_batch_size;
     int64_t next = obs__mono_ms() + p->cfg.schedule_delay_ms;
+    int hole = 0;
     pthread_mutex_lock(&p->lock);
     for (;;) {
         int stopping;
-        while (!p->stop && !p->flush_req && obs__queue_size(&p->q) < batch && obs__mono_ms() < next) {
+        /* A push is writing its cell, items wait behind it: look again in a moment (not at
+           once: no spinning; not at the schedule: a flush waits for those items). */
+        if (hole) obs__cond_wait_until(&p->wake, &p->lock, obs__mono_ms() + 1);
+        while (!hole && !p->stop && !p->flush_req && obs__queue_size(&p->q) < batch && obs__mono_ms() < next) {
             OBS__STORE(&p->sleeping, 1);
             OBS__FENCE();
             if (obs__queue_size(&p->q) >= batch) break; /* a caller may have missed the flag */
@@ -3779,6 +3797,7 @@ static void *obs__proc_main(void *arg) {
         p->flush_req = 0;
         pthread_mutex_unlock(&p->lock);
         obs__proc_drain(p, stopping);
+        hole = obs__queue_hole(&p->q);
         next = obs__mono_ms() + p->cfg.schedule_delay_ms;
         pthread_mutex_lock(&p->lock);
         pthread_cond_broadcast(&p->done);
@@ -8936,17 +8955,19 @@ static void obs__crash_spans(obs__tls *t, const char *name) {
 /* Asks the batch threads to export now and waits up to 3 s (nanosleep is safe here). */
 static void obs__crash_flush(void) {
     int sig, i, tries;
+    uint64_t marks[2][OBS__MAX_PROCS][OBS__LANES]; /* what was queued when the crash came */
     for (sig = 0; sig < 2; sig++) {
-        for (i = 0; i < obs__g.nprocs[sig]; i++) OBS__STORE(&obs__g.procs[sig][i]->flush_req, 1);
+        for (i = 0; i < obs__g.nprocs[sig]; i++) {
+            obs__queue_marks(&obs__g.procs[sig][i]->q, marks[sig][i]);
+            OBS__STORE(&obs__g.procs[sig][i]->flush_req, 1);
+        }
     }
     for (tries = 0; tries < 300; tries++) {
         int pending = 0;
         for (sig = 0; sig < 2; sig++) {
             for (i = 0; i < obs__g.nprocs[sig]; i++) {
                 obs__proc *p = obs__g.procs[sig][i];
-                uint64_t marks[OBS__LANES];
-                obs__queue_marks(&p->q, marks);
-                pending |= p->batch && !obs__queue_done_up_to(&p->q, marks);
+                pending |= p->batch && !obs__queue_done_up_to(&p->q, marks[sig][i]);
             }
         }
         if (!pending) return;
@@ -9253,9 +9274,12 @@ static void obs__limits_settings(const obs_config *cfg) {
    (a keep-alive socket shared with the parent would mix two streams); then the batch
    threads start again. The parent holds obs__g.lock and each processor's lock across the
    fork, so no half-done pool growth or thread wake-up is copied. */
+static int obs__fork_held; /* prepare took the locks: parent and child act on this, not on
+                              running, which a concurrent obs_init or obs_shutdown may flip */
 static void obs__atfork_prepare(void) {
     int sig, i;
-    if (!OBS__LOAD(&obs__g.running)) return;
+    obs__fork_held = OBS__LOAD(&obs__g.running);
+    if (!obs__fork_held) return;
     pthread_mutex_lock(&obs__g.lock);
     for (sig = 0; sig < 2; sig++) {
         for (i = 0; i < obs__g.nprocs[sig]; i++) pthread_mutex_lock(&obs__g.procs[sig][i]->lock);
@@ -9263,7 +9287,7 @@ static void obs__atfork_prepare(void) {
 }
 static void obs__atfork_parent(void) {
     int sig, i;
-    if (!OBS__LOAD(&obs__g.running)) return;
+    if (!obs__fork_held) return;
     for (sig = 0; sig < 2; sig++) {
         for (i = 0; i < obs__g.nprocs[sig]; i++) pthread_mutex_unlock(&obs__g.procs[sig][i]->lock);
     }
@@ -9302,7 +9326,7 @@ static void obs__atfork_child(void) {
     obs__tls *t;
     int sig, i;
     uint64_t r;
-    if (!OBS__LOAD(&obs__g.running)) return;
+    if (!obs__fork_held) return;
     pthread_mutex_init(&obs__g.lock, NULL);
     pthread_mutex_init(&obs__init_lock, NULL);
     obs__g.clk_busy = 0;

@@ -5,6 +5,8 @@
 #include "../obs.h"
 #include "test.h"
 #include <sys/wait.h>
+#include <pthread.h>
+#include <time.h>
 
 static obs_exporter *mem;
 static obs_tracer *tr;
@@ -293,7 +295,50 @@ static void test_nested_scopes(void) {
     teardown();
 }
 
-int main(void) {
+/* fork() in one thread while another runs obs_shutdown (fork is no obs call: allowed). An
+   atfork handler registered before obs's runs inside the fork, between obs's prepare and
+   parent handlers, and starts the shutdown there: the parent handler must release the locks
+   its prepare took though obs is no longer running. In a child process (the handler stays). */
+static pthread_t fork_shutter;
+static void *shut_down(void *arg) {
+    (void)arg;
+    obs_shutdown();
+    return NULL;
+}
+static void shutdown_inside_fork(void) {
+    struct timespec ts = {0, 200 * 1000000L};
+    pthread_create(&fork_shutter, NULL, shut_down, NULL);
+    nanosleep(&ts, NULL); /* the shutdown has begun and waits for a processor's lock */
+}
+static void fork_during_shutdown(void) {
+    obs_config c;
+    obs_exporter *m = obs_memory_exporter_new(10);
+    pid_t pid;
+    memset(&c, 0, sizeof c);
+    c.traces_exporter = "none";
+    c.logs_exporter = "none";
+    c.span_exporters[0] = m;
+    pthread_atfork(shutdown_inside_fork, NULL, NULL); /* before obs_init registers obs's */
+    if (obs_init(&c) != OBS_OK) _exit(2);
+    alarm(10); /* a deadlock ends the child with SIGALRM */
+    pid = fork();
+    if (pid == 0) _exit(0);
+    waitpid(pid, NULL, 0);
+    pthread_join(fork_shutter, NULL);
+    obs_memory_exporter_free(m);
+}
+/* In a fresh process (this program again): its atfork handler must come before obs's. */
+static void exec_fork_during_shutdown(void) {
+    execl("/proc/self/exe", "test_lifecycle", "--fork-during-shutdown", (char *)NULL);
+    _exit(127);
+}
+static void test_fork_during_shutdown(void) { CHECK(survives(exec_fork_during_shutdown)); }
+
+int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "--fork-during-shutdown") == 0) {
+        fork_during_shutdown();
+        return 0;
+    }
     RUN(test_before_init);
     RUN(test_init_twice);
     RUN(test_shutdown_twice_and_after);
@@ -302,5 +347,6 @@ int main(void) {
     RUN(test_result_strings);
     RUN(test_scope_macros);
     RUN(test_nested_scopes);
+    RUN(test_fork_during_shutdown);
     return TEST_EXIT_CODE();
 }

@@ -1,10 +1,25 @@
 /* tests/test_processor.c -- batch and simple processors: batch size and schedule delay
    triggers, flush, queue overflow, shutdown drain, failing exporters, several exporters at
    once, and a user-defined exporter. Run under ASan and TSan too. */
+/* A push told to stall between taking its cell and writing it (a thread preempted there). */
+static void stall_push(int step);
+#define OBS__RING_PUSH_HOOK(step) stall_push(step)
 #define OBS_IMPLEMENTATION
 #include "../obs.h"
 #include "test.h"
 #include <time.h>
+#include <sys/resource.h>
+
+static int stall_next_push_ms;
+static void stall_push(int step) {
+    int ms = step == 1 ? __atomic_exchange_n(&stall_next_push_ms, 0, __ATOMIC_ACQ_REL) : 0;
+    if (ms) {
+        struct timespec ts;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)ms * 1000000L;
+        nanosleep(&ts, NULL);
+    }
+}
 
 static obs_tracer *tr;
 
@@ -646,6 +661,74 @@ static void test_shutdown_past_a_hole(void) {
     pthread_mutex_destroy(&r.lock);
 }
 
+/* A flush waits for a span whose push is slow to write its cell (100 ms), with more than a
+   batch of spans of the same lane queued behind it: it returns soon after the push, not at
+   the schedule delay (10 s) or its timeout, and the batch thread polls meanwhile, not spins. */
+static obs_span *slow_span;
+static unsigned slow_lane;
+static void *slow_ender(void *arg) {
+    (void)arg;
+    __atomic_store_n(&slow_lane, obs__lane_of(obs__tls_get()), __ATOMIC_RELEASE);
+    __atomic_store_n(&stall_next_push_ms, 100, __ATOMIC_RELEASE);
+    obs_span_end(slow_span); /* takes its cell, stalls, then writes it */
+    return NULL;
+}
+static void *lane_mate(void *arg) { /* a thread of the same lane ends 10 spans behind it */
+    if (obs__lane_of(obs__tls_get()) == __atomic_load_n(&slow_lane, __ATOMIC_ACQUIRE)) {
+        end_spans(10);
+        *(int *)arg = 1;
+    }
+    return NULL;
+}
+static double cpu_ms(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+           (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+static void test_flush_behind_a_slow_push(void) {
+    obs_exporter *mem = obs_memory_exporter_new(1000);
+    obs_config c = base_config(mem, NULL);
+    pthread_t th, mate;
+    int64_t t0, took;
+    double cpu0, cpu;
+    int i, behind = 0;
+    c.spans.schedule_delay_ms = 10000;
+    c.spans.max_export_batch_size = 4;
+    start(&c);
+    slow_span = obs_span_start(tr, "slow");
+    sleep_ms(20); /* the batch thread is asleep */
+    pthread_create(&th, NULL, slow_ender, NULL);
+    sleep_ms(10);
+    for (i = 0; i < 8 && !behind; i++) { /* new threads take new ids: one shares the lane */
+        pthread_create(&mate, NULL, lane_mate, &behind);
+        pthread_join(mate, NULL);
+    }
+    CHECK(behind);
+    cpu0 = cpu_ms(); /* from here the batch thread waits for the slow push */
+    t0 = now_ms();
+    CHECK(obs_flush(3000) == OBS_OK);
+    took = now_ms() - t0;
+    cpu = cpu_ms() - cpu0;
+    pthread_join(th, NULL);
+    CHECK(took < 1000); /* the push finished under 100 ms in */
+    CHECK(cpu < 0.6 * (double)took + 5); /* polled: a spin burns the whole wait */
+    CHECK(obs_memory_exporter_span_count(mem) == 11);
+    /* Again with the slow span alone (less than a batch): the flush must not wait for the
+       schedule delay either. */
+    slow_span = obs_span_start(tr, "slow");
+    pthread_create(&th, NULL, slow_ender, NULL);
+    sleep_ms(10);
+    t0 = now_ms();
+    CHECK(obs_flush(3000) == OBS_OK);
+    took = now_ms() - t0;
+    pthread_join(th, NULL);
+    CHECK(took < 1000);
+    CHECK(obs_memory_exporter_span_count(mem) == 12);
+    obs_shutdown();
+    obs_memory_exporter_free(mem);
+}
+
 int main(void) {
     RUN(test_batch_size_triggers_export);
     RUN(test_schedule_delay_triggers_export);
@@ -661,6 +744,7 @@ int main(void) {
     RUN(test_memory_exporter_capacity);
     RUN(test_shutdown_bounded);
     RUN(test_shutdown_past_a_hole);
+    RUN(test_flush_behind_a_slow_push);
     RUN(test_pool_reuses_recent_items);
     RUN(test_lanes_hold_a_queue_each);
     RUN(test_items_return_to_their_lane);
