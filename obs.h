@@ -1115,27 +1115,9 @@ static int obs__buf_reserve(obs__buf *b, size_t extra) {
     b->cap = ncap;
     return 1;
 }
-static void obs__buf_put_slow(obs__buf *b, const void *data, size_t n) {
-    if (!obs__buf_reserve(b, n)) return;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = 0;
-}
-/* Inline when it fits: encoders append many short pieces. */
-static inline void obs__buf_put(obs__buf *b, const void *data, size_t n) {
-    if (OBS__LIKELY(b->len + n < b->cap)) {
-        memcpy(b->p + b->len, data, n);
-        b->len += n;
-        b->p[b->len] = 0;
-        return;
-    }
-    obs__buf_put_slow(b, data, n);
-}
-static void obs__buf_puts(obs__buf *b, const char *s) { obs__buf_put(b, s, strlen(s)); }
-/* A string literal: its length is known at compile time. */
-#define OBS__PUTL(b, lit) obs__buf_put((b), (lit), sizeof(lit) - 1)
 /* Room for n more bytes (and the NUL) to write in place, then obs__buf_commit what was
-   written: one capacity check for a whole field. NULL when out of memory. */
+   written: one capacity check for a whole field, inline when it fits (encoders append many
+   short pieces). NULL when out of memory. */
 static inline char *obs__buf_room(obs__buf *b, size_t n) {
     return OBS__LIKELY(b->len + n < b->cap) || obs__buf_reserve(b, n) ? b->p + b->len : NULL;
 }
@@ -1143,13 +1125,20 @@ static inline void obs__buf_commit(obs__buf *b, size_t n) {
     b->len += n;
     b->p[b->len] = 0;
 }
+static inline void obs__buf_put(obs__buf *b, const void *data, size_t n) {
+    char *p = obs__buf_room(b, n);
+    if (!p) return;
+    memcpy(p, data, n);
+    obs__buf_commit(b, n);
+}
+static void obs__buf_puts(obs__buf *b, const char *s) { obs__buf_put(b, s, strlen(s)); }
+/* A string literal: its length is known at compile time. */
+#define OBS__PUTL(b, lit) obs__buf_put((b), (lit), sizeof(lit) - 1)
 static inline void obs__buf_putc(obs__buf *b, char c) {
-    if (OBS__LIKELY(b->len + 2 <= b->cap)) {
-        b->p[b->len++] = c;
-        b->p[b->len] = 0;
-        return;
-    }
-    obs__buf_put(b, &c, 1);
+    char *p = obs__buf_room(b, 1);
+    if (!p) return;
+    *p = c;
+    obs__buf_commit(b, 1);
 }
 static void obs__buf_vprintf(obs__buf *b, const char *fmt, va_list ap) {
     va_list ap2;
@@ -2074,10 +2063,10 @@ static void obs__clock_resync(void) {
 // >>impl:json -- JSON text: strings for any bytes, numbers, hex ids
 // ============================================================================
 static void obs__hex_put(obs__buf *b, const uint8_t *id, size_t n) {
-    if (!obs__buf_reserve(b, 2 * n)) return;
-    obs__hex_encode(id, n, b->p + b->len);
-    b->len += 2 * n;
-    b->p[b->len] = 0;
+    char *p = obs__buf_room(b, 2 * n);
+    if (!p) return;
+    obs__hex_encode(id, n, p);
+    obs__buf_commit(b, 2 * n);
 }
 
 /* Are all of p[0..8) printable ASCII other than " and \ ? (Word tricks: a byte below 0x20,
@@ -3659,6 +3648,12 @@ static void obs__batch_release(obs__proc *p, void **items) {
     }
 }
 
+/* n of this processor's items not exported: counted as dropped (export). */
+static void obs__proc_dropped(const obs__proc *p, uint64_t n) {
+    obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+}
+static const char *obs__proc_items(const obs__proc *p) { return p->sig == OBS__LOGS ? "log records" : "spans"; }
+
 /* Exports items[0..n) and counts the outcome; the caller releases them. */
 static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_ms) {
     obs_result r = OBS_ERR_INVALID_ARG;
@@ -3666,7 +3661,7 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
     int logs = p->sig == OBS__LOGS;
     if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing))) {
         if (pthread_mutex_trylock(&p->xlock) != 0) { /* the crash may hold it: do not wait */
-            obs__count_global(logs ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+            obs__proc_dropped(p, n);
             return;
         }
     } else {
@@ -3684,7 +3679,7 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
     if (r == OBS_OK) {
         obs__count_global(logs ? OBS__C_LOG_EXPORTED : OBS__C_SPAN_EXPORTED, n);
     } else {
-        obs__count_global(logs ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+        obs__proc_dropped(p, n);
         OBS__STORE(&p->failed, 1);
     }
 }
@@ -3740,9 +3735,8 @@ static void obs__proc_drain(obs__proc *p, int stopping) {
         if (stopping) {
             int64_t left = p->stop_deadline_ms - obs__mono_ms();
             if (left <= 0) {
-                obs__diag(2, "shutdown: dropping %lu queued %s (timeout)", (unsigned long)n,
-                          p->sig == OBS__LOGS ? "log records" : "spans");
-                obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
+                obs__diag(2, "shutdown: dropping %lu queued %s (timeout)", (unsigned long)n, obs__proc_items(p));
+                obs__proc_dropped(p, n);
                 obs__batch_release(p, p->items);
                 obs__queue_done(&p->q);
                 continue;
@@ -3766,9 +3760,8 @@ static int obs__proc_give_up(obs__proc *p) {
         pthread_mutex_lock(&p->lock);
         return 0;
     }
-    obs__diag(2, "shutdown: %lu queued %s never written; given up", (unsigned long)left,
-              p->sig == OBS__LOGS ? "log records" : "spans");
-    obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, left);
+    obs__diag(2, "shutdown: %lu queued %s never written; given up", (unsigned long)left, obs__proc_items(p));
+    obs__proc_dropped(p, left);
     return 1;
 }
 
