@@ -409,7 +409,8 @@ OBSDEF obs_result obs_flush(int timeout_ms);
 /* Flushes, stops the threads, frees everything. Idempotent. Thread safety: as obs_init. */
 OBSDEF void obs_shutdown(void);
 
-/* Counters since obs_init (they survive obs_shutdown until the next obs_init). */
+/* Counters since obs_init (they survive obs_shutdown until the next obs_init); a fork's
+   child counts from zero at the fork. */
 OBSDEF obs_stats obs_get_stats(void);
 
 /* A text for a result code; never NULL. */
@@ -1282,8 +1283,14 @@ static const char obs__hex_pairs[] = OBS__HEX16("0") OBS__HEX16("1") OBS__HEX16(
     OBS__HEX16("4") OBS__HEX16("5") OBS__HEX16("6") OBS__HEX16("7") OBS__HEX16("8") OBS__HEX16("9")
     OBS__HEX16("a") OBS__HEX16("b") OBS__HEX16("c") OBS__HEX16("d") OBS__HEX16("e") OBS__HEX16("f");
 static void obs__hex_encode(const uint8_t *in, size_t n, char *out) {
-    size_t i;
-    for (i = 0; i < n; i++) memcpy(out + 2 * i, obs__hex_pairs + 2 * in[i], 2);
+    const uint8_t *end = in + n;
+    for (; end - in >= 4; in += 4, out += 8) { /* ids are 8 or 16 bytes: four a step */
+        memcpy(out, obs__hex_pairs + 2 * in[0], 2);
+        memcpy(out + 2, obs__hex_pairs + 2 * in[1], 2);
+        memcpy(out + 4, obs__hex_pairs + 2 * in[2], 2);
+        memcpy(out + 6, obs__hex_pairs + 2 * in[3], 2);
+    }
+    for (; in < end; in++, out += 2) memcpy(out, obs__hex_pairs + 2 * in[0], 2);
 }
 
 static int obs__hex_nibble(char c) {
@@ -2163,7 +2170,7 @@ static size_t obs__u64_dec(char *out, uint64_t v) {
                                        1000000000000u, 10000000000000u, 100000000000000u,
                                        1000000000000000u, 10000000000000000u, 100000000000000000u,
                                        1000000000000000000u, 10000000000000000000u};
-    size_t n = v >= pow10[15] ? 16 : v >= pow10[10] ? 11 : 1; /* timestamps have 19 digits */
+    size_t n = v >= pow10[18] ? 19 : v >= pow10[12] ? 13 : v >= pow10[6] ? 7 : 1; /* timestamps: 19 */
     char *p;
     uint32_t w;
     while (n < 20 && v >= pow10[n]) n++;
@@ -3712,7 +3719,9 @@ static void obs__proc_on_end(obs__proc *p, obs__tls *t, obs__item *it) {
     }
     /* About a batch waits in all lanes (a look at the others every quarter batch of this one's:
        the thread wakes as often as with one queue, and works on as few items at a time). */
-    if (OBS__UNLIKELY((pos & p->check_mask) == 0) && obs__queue_size(&p->q) > p->wake_mask) {
+    if (OBS__UNLIKELY((pos & p->check_mask) == 0) && obs__queue_size(&p->q) > p->wake_mask &&
+        !OBS__LOAD_RELAXED(&obs__g.crashing)) { /* a crash handler's thread may hold p->lock;
+                                                    the thread sees its flush within 250 ms */
         int one = 1;
         OBS__FENCE();
         if (OBS__CAS(&p->sleeping, &one, 0)) { /* only one caller wakes the thread */
@@ -9328,9 +9337,14 @@ static void obs__atfork_child(void) {
         obs__g.clk_stale = 0; /* and its values may be half new: re-measure at the next read */
     }
     r = obs__os_random64() ^ ((uint64_t)getpid() << 20); /* open/read: async-signal-safe */
+    /* The child counts its own work from zero: the parent's queued items are the parent's to
+       export, so counts carried over would stay unbalanced here (ended, never exported or
+       dropped). */
+    memset(obs__g.counters, 0, sizeof obs__g.counters);
     for (t = obs__g.threads; t; t = t->next) {
         t->ncache[0] = t->ncache[1] = 0;
         t->rng ^= obs__rng_next(&r); /* a forked child must not repeat its parent's ids */
+        memset(t->counters, 0, sizeof t->counters);
     }
     for (sig = 0; sig < 2; sig++) {
         obs__pool_after_fork(&obs__g.pools[sig]);

@@ -126,9 +126,51 @@ static void record_error_has_stacktrace(void) {
     obs_memory_exporter_free(mem);
 }
 
+/* A fatal signal in a thread that holds a batch processor's lock (inside obs_flush, say):
+   the crash handler's record must not wake the batch thread through that lock (the thread
+   would wait for itself). The child dies of its signal, not of the alarm. */
+static obs_result discard_logs(void *u, const obs_log_data *const *r, size_t n, int t) {
+    (void)u, (void)r, (void)n, (void)t;
+    return OBS_OK;
+}
+static void crash_holding_the_lock_child(void) {
+    static obs_exporter discard = {"discard", NULL, discard_logs, NULL, NULL, NULL};
+    obs_config cfg;
+    obs__proc *p;
+    int i;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.traces_exporter = "none";
+    cfg.logs_exporter = "none";
+    cfg.log_exporters[0] = &discard;
+    cfg.logs.max_export_batch_size = 1; /* every push looks whether to wake the thread */
+    cfg.crash_capture = 1;
+    if (obs_init(&cfg) != OBS_OK) _exit(3);
+    p = obs__g.procs[OBS__LOGS][0];
+    OBS_INFO("this thread has obs's state: the crash handler records"); /* exported at once */
+    for (i = 0; i < 2000 && !OBS__LOAD(&p->sleeping); i++) obs__sleep_ms(1);
+    if (!OBS__LOAD(&p->sleeping)) _exit(5);
+    pthread_mutex_lock(&p->lock);
+    alarm(10);
+    abort();
+}
+static void crash_while_holding_a_processor_lock(void) {
+    int status = 0;
+    pid_t pid;
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 2);
+        crash_holding_the_lock_child();
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
 int main(void) {
     RUN(record_error_has_stacktrace);
     RUN(segv_is_captured_and_reraised);
     RUN(abort_is_captured_and_reraised);
+    RUN(crash_while_holding_a_processor_lock);
     return TEST_EXIT_CODE();
 }

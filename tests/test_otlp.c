@@ -393,7 +393,7 @@ static void json_fast_paths_match_references(void) {
     static const unsigned char odd[] = {'"', '\\', 0, 1, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xc3, 0xa9, 0xe2,
                                         0x82, 0xac, 0xff, '\n', 'a'};
     obs__buf got = {0}, want = {0};
-    uint64_t x = 0x9E3779B97F4A7C15u;
+    uint64_t x = 0x9E3779B97F4A7C15u, v10;
     unsigned char in[100];
     char dec[32];
     int k, bad_str = 0, bad_dec = 0;
@@ -424,6 +424,18 @@ static void json_fast_paths_match_references(void) {
         obs__buf_u64(&got, v);
         snprintf(dec, sizeof dec, "%llu", (unsigned long long)v);
         bad_dec += strcmp(got.p, dec) != 0;
+    }
+    for (v10 = 1, k = 0; k < 20; k++, v10 *= 10) { /* each length's first and last number */
+        uint64_t v[2];
+        int j;
+        v[0] = v10;
+        v[1] = v10 - 1;
+        for (j = 0; j < 2; j++) {
+            obs__buf_reset(&got);
+            obs__buf_u64(&got, v[j]);
+            snprintf(dec, sizeof dec, "%llu", (unsigned long long)v[j]);
+            bad_dec += strcmp(got.p, dec) != 0;
+        }
     }
     CHECK(bad_str == 0);
     CHECK(bad_dec == 0);

@@ -983,6 +983,7 @@ static void hostile_values_stay_valid(void) {
 /* What a forked child reports back through a pipe. */
 typedef struct child_report {
     uint64_t ended, exported, dropped, logs, logs_exported, logs_dropped;
+    int fresh, balanced; /* counts from zero at the fork; every one ended accounted for */
 } child_report;
 
 static int stop_hammer;
@@ -1029,6 +1030,8 @@ static void fork_child(int wfd) {
     rep.logs = b.logs_emitted - a.logs_emitted;
     rep.logs_exported = b.logs_exported - a.logs_exported;
     rep.logs_dropped = b.logs_dropped_queue + b.logs_dropped_export - a.logs_dropped_queue - a.logs_dropped_export;
+    rep.fresh = a.spans_ended == 0 && a.spans_exported == 0 && a.logs_emitted == 0 && a.logs_exported == 0;
+    rep.balanced = balanced(&b);
     if (write(wfd, &rep, sizeof rep) != (ssize_t)sizeof rep) _exit(4);
     _exit(0);
 }
@@ -1081,6 +1084,7 @@ static void fork_with_running_batch_processor(void) {
         if (read(fds[0], &rep, sizeof rep) == (ssize_t)sizeof rep) {
             CHECK(rep.ended == 100 && rep.exported == 100 && rep.dropped == 0);
             CHECK(rep.logs == 100 && rep.logs_exported == 100 && rep.logs_dropped == 0);
+            CHECK(rep.fresh && rep.balanced); /* the parent's queue is not the child's to count */
             child_spans += rep.exported;
             child_logs += rep.logs_exported;
         } else {
