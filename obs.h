@@ -221,7 +221,9 @@ typedef struct obs_config {
     int crash_capture;             /* 1: obs_crash_capture() at init; also OBS_CRASH_CAPTURE=true */
     int xray_trace_ids;            /* 1: trace ids start with the time (X-Ray); OBS_ID_GENERATOR=xray */
     obs_exporter *span_exporters[4]; /* extra span exporters (yours), NULL-terminated */
-    obs_exporter *log_exporters[4];  /* extra log exporters (yours), NULL-terminated */
+    obs_exporter *log_exporters[4];  /* extra log exporters (yours), NULL-terminated; one in
+                                        both lists still gets one call at a time and one
+                                        shutdown; one twice in a list is used once */
 } obs_config;
 
 // >>decl:types -- results, values, spans as exporters see them
@@ -617,8 +619,8 @@ struct obs_exporter {
    until obs_shutdown. */
 OBSDEF const obs_attr *obs_resource(size_t *n);
 
-/* In-memory exporter (tests, tools): keeps deep copies of up to `capacity` spans and as
-   many log records (older ones beyond that are counted in _overflow, not kept). Copies are
+/* In-memory exporter (tests, tools): keeps deep copies of the first `capacity` spans and as
+   many log records (later ones are counted in _overflow, not kept). Copies are
    valid until _clear or _free. Thread safety: any thread (the exporter locks itself). */
 OBSDEF obs_exporter *obs_memory_exporter_new(size_t capacity);
 OBSDEF size_t obs_memory_exporter_span_count(obs_exporter *e);
@@ -656,7 +658,7 @@ OBSDEF obs_exporter *obs_summary_exporter_new(void *file);
 
 /* Prints the table now to file (NULL: the exporter's own). e: NULL means the summary
    exporter made last (e.g. by OTEL_TRACES_EXPORTER=summary). Spans still queued in a batch
-   processor are not in it: obs_flush() first. Thread safety: any thread, while obs runs. */
+   processor are not in it: obs_flush(0) first. Thread safety: any thread, while obs runs. */
 OBSDEF void obs_summary_print(obs_exporter *e, void *file);
 
 /* One name's figures (name "(other)": the overflow row). Returns 1, or 0 when no span of
@@ -3614,6 +3616,9 @@ struct obs__proc {
     obs__queue q;
     pthread_mutex_t lock;  /* the thread's state and condition variables */
     pthread_mutex_t xlock; /* one exporter call at a time; batch callers never take it */
+    pthread_mutex_t *xl;   /* &xlock, or the first processor's of an exporter both signals use */
+    int shared;            /* its exporter serves the other signal too: xl may be held long */
+    int twin;              /* its exporter serves an earlier processor too: shut down there */
     pthread_cond_t wake, done;
     obs__thread thread;
     int stop, flush_req;
@@ -3661,18 +3666,36 @@ static void obs__proc_dropped(const obs__proc *p, uint64_t n) {
 }
 static const char *obs__proc_items(const obs__proc *p) { return p->sig == OBS__LOGS ? "log records" : "spans"; }
 
+/* Takes m, waiting no later than deadline_ms (another thread may hold it through a whole
+   export); 1 when taken. */
+static int obs__lock_by(pthread_mutex_t *m, int64_t deadline_ms) {
+    while (pthread_mutex_trylock(m) != 0) {
+        if (obs__mono_ms() >= deadline_ms) return 0;
+        obs__sleep_ms(1);
+    }
+    return 1;
+}
+
 /* Exports items[0..n) and counts the outcome; the caller releases them. */
 static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_ms) {
     obs_result r = OBS_ERR_INVALID_ARG;
     size_t i;
     int logs = p->sig == OBS__LOGS;
-    if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing))) {
-        if (pthread_mutex_trylock(&p->xlock) != 0) { /* the crash may hold it: do not wait */
+    if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing)) || (p->shared && timeout_ms > 0)) {
+        /* A crash's thread may hold the lock: no wait. The other signal's processor may be
+           exporting: wait no longer than this export may take, and give it what is left. */
+        int64_t start = obs__mono_ms();
+        if (!obs__lock_by(p->xl, OBS__LOAD_RELAXED(&obs__g.crashing) ? 0 : start + timeout_ms)) {
             obs__proc_dropped(p, n);
+            OBS__STORE(&p->failed, 1);
             return;
         }
+        if (timeout_ms > 0) {
+            int64_t left = timeout_ms - (obs__mono_ms() - start);
+            timeout_ms = left > 0 ? (int)left : 1;
+        }
     } else {
-        pthread_mutex_lock(&p->xlock);
+        pthread_mutex_lock(p->xl);
     }
     for (i = 0; i < n; i++) p->views[i] = OBS__VIEW(items[i]);
     if (!logs && p->exp->export_spans) {
@@ -3682,7 +3705,7 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
         r = p->exp->export_logs(p->exp->user_data, (const obs_log_data *const *)p->views, n,
                                 timeout_ms);
     }
-    pthread_mutex_unlock(&p->xlock);
+    pthread_mutex_unlock(p->xl);
     if (r == OBS_OK) {
         obs__count_global(logs ? OBS__C_LOG_EXPORTED : OBS__C_SPAN_EXPORTED, n);
     } else {
@@ -3824,6 +3847,7 @@ static obs__proc *obs__proc_new(int sig, obs_exporter *exp, int batch, const obs
     p->check_mask = p->wake_mask / OBS__LANES; /* a quarter of it (masks: 2^k - 1) */
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->xlock, NULL);
+    p->xl = &p->xlock;
     obs__cond_init(&p->wake);
     obs__cond_init(&p->done);
     p->items = (void **)obs__alloc(nb * sizeof(void *));
@@ -3863,15 +3887,12 @@ static obs_result obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
         pthread_mutex_unlock(&p->lock);
     }
     if (p->exp->flush) { /* the exporter may be busy exporting: wait for it only until the deadline */
-        while (pthread_mutex_trylock(&p->xlock) != 0) {
-            if (obs__mono_ms() >= deadline_ms) return OBS_ERR_TIMEOUT;
-            obs__sleep_ms(1);
-        }
+        if (!obs__lock_by(p->xl, deadline_ms)) return OBS_ERR_TIMEOUT;
         {
             int64_t left = deadline_ms - obs__mono_ms();
             ok &= p->exp->flush(p->exp->user_data, left > 0 ? (int)left : 1) == OBS_OK;
         }
-        pthread_mutex_unlock(&p->xlock);
+        pthread_mutex_unlock(p->xl);
     }
     if (!ok) return OBS_ERR_TIMEOUT;
     return OBS__XCHG(&p->failed, 0) ? OBS_ERR_NET : OBS_OK;
@@ -3886,12 +3907,16 @@ static void obs__proc_stop_begin(obs__proc *p, int64_t deadline_ms) {
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
 }
+/* The second step, for every processor before any obs__proc_free: an exporter serving both
+   signals must see no call after its shutdown. */
 static void obs__proc_stop_end(obs__proc *p) {
     if (p->batch) {
         obs__thread_join(&p->thread);
         obs__queue_free(&p->q);
     }
-    if (p->exp->shutdown) p->exp->shutdown(p->exp->user_data);
+}
+static void obs__proc_free(obs__proc *p) {
+    if (p->exp->shutdown && !p->twin) p->exp->shutdown(p->exp->user_data);
     pthread_mutex_destroy(&p->lock);
     pthread_mutex_destroy(&p->xlock);
     pthread_cond_destroy(&p->wake);
@@ -4778,13 +4803,19 @@ static void *obs__clone(int logs, const void *item) {
 /* ---- console exporter ---- */
 #define OBS__CONSOLE_PENDING 1024 /* spans waiting for their root; more: printed as lines */
 
+/* Where one signal's text goes: spans and log records each have their own, since one
+   console exporter may serve both signals from two batch threads at once. */
+typedef struct obs__pen {
+    FILE *out;
+    int color;
+    obs__buf line;
+} obs__pen;
 typedef struct obs__console {
     obs_exporter exp;
-    FILE *out;
-    int tree, color;
+    obs__pen pen[2]; /* spans, log records */
+    int tree;
     obs_span_data *pending[OBS__CONSOLE_PENDING];
     size_t npending;
-    obs__buf line;
 } obs__console;
 
 static void obs__console_attr(obs__buf *b, const obs_attr *a) {
@@ -4809,7 +4840,7 @@ static void obs__console_attr(obs__buf *b, const obs_attr *a) {
     }
 }
 
-static const char *obs__color(const obs__console *c, const char *code) { return c->color ? code : ""; }
+static const char *obs__color(const obs__pen *w, const char *code) { return w->color ? code : ""; }
 
 /* "  12.3 µs", "  1.234 ms", "  2.10 s": three significant figures a person can read. */
 static void obs__console_duration(obs__buf *b, int64_t ns) {
@@ -4819,17 +4850,17 @@ static void obs__console_duration(obs__buf *b, int64_t ns) {
 }
 
 /* One span: "name  kind  1.23 ms  key=value ...", then its events. */
-static void obs__console_span(obs__console *c, const obs_span_data *s, const char *prefix,
+static void obs__console_span(obs__pen *w, const obs_span_data *s, const char *prefix,
                               const char *branch) {
     static const char *const kinds[] = {"", "server", "client", "producer", "consumer"};
-    obs__buf *b = &c->line;
+    obs__buf *b = &w->line;
     size_t i, j;
-    obs__buf_printf(b, "%s%s%s%s%s", prefix, branch, obs__color(c, "\033[1m"), s->name,
-                    obs__color(c, "\033[0m"));
+    obs__buf_printf(b, "%s%s%s%s%s", prefix, branch, obs__color(w, "\033[1m"), s->name,
+                    obs__color(w, "\033[0m"));
     if (s->kind != OBS_SPAN_KIND_INTERNAL && (unsigned)s->kind < 5) obs__buf_printf(b, " [%s]", kinds[s->kind]);
     obs__console_duration(b, s->end_time_ns - s->start_time_ns);
     if (s->status == OBS_STATUS_ERROR) {
-        obs__buf_printf(b, "  %sERROR%s %s", obs__color(c, "\033[31m"), obs__color(c, "\033[0m"),
+        obs__buf_printf(b, "  %sERROR%s %s", obs__color(w, "\033[31m"), obs__color(w, "\033[0m"),
                         s->status_message ? s->status_message : "");
     }
     for (i = 0; i < s->n_attrs; i++) obs__console_attr(b, &s->attrs[i]);
@@ -4866,7 +4897,7 @@ static void obs__console_tree(obs__console *c, const obs_span_data *s, obs__buf 
         for (i = 0; i < c->npending && !obs__is_child(c->pending[i], s); i++) {
         }
         /* last child: a corner; otherwise a tee (depth 64 and more: flat, bounded recursion) */
-        obs__console_span(c, child, prefix->p ? prefix->p : "", i == c->npending ? "└─ " : "├─ ");
+        obs__console_span(&c->pen[0], child, prefix->p ? prefix->p : "", i == c->npending ? "└─ " : "├─ ");
         if (depth < 64) {
             obs__buf_puts(prefix, i == c->npending ? "   " : "│  ");
             obs__console_tree(c, child, prefix, depth + 1);
@@ -4877,10 +4908,10 @@ static void obs__console_tree(obs__console *c, const obs_span_data *s, obs__buf 
     }
 }
 
-static void obs__console_flush_line(obs__console *c) {
-    fwrite(c->line.p ? c->line.p : "", 1, c->line.len, c->out);
-    fflush(c->out);
-    obs__buf_reset(&c->line);
+static void obs__console_flush_line(obs__pen *w) {
+    fwrite(w->line.p ? w->line.p : "", 1, w->line.len, w->out);
+    fflush(w->out);
+    obs__buf_reset(&w->line);
 }
 
 static void obs__console_trace(obs__console *c, const obs_span_data *root) {
@@ -4889,13 +4920,13 @@ static void obs__console_trace(obs__console *c, const obs_span_data *root) {
     memset(&prefix, 0, sizeof prefix);
     obs__hex_encode(root->trace_id, 16, tid);
     tid[32] = 0;
-    obs__buf_printf(&c->line, "%strace %s%s%s\n", obs__color(c, "\033[2m"), tid,
-                    root->has_parent ? " (remote parent)" : "", obs__color(c, "\033[0m"));
-    obs__console_span(c, root, "", "");
+    obs__buf_printf(&c->pen[0].line, "%strace %s%s%s\n", obs__color(&c->pen[0], "\033[2m"), tid,
+                    root->has_parent ? " (remote parent)" : "", obs__color(&c->pen[0], "\033[0m"));
+    obs__console_span(&c->pen[0], root, "", "");
     obs__buf_puts(&prefix, "");
     obs__console_tree(c, root, &prefix, 0);
     obs__buf_free(&prefix);
-    obs__console_flush_line(c);
+    obs__console_flush_line(&c->pen[0]);
 }
 
 /* A span whose root never came (or too many pending): one line, with its ids. */
@@ -4903,9 +4934,9 @@ static void obs__console_orphan(obs__console *c, obs_span_data *s) {
     char tid[33];
     obs__hex_encode(s->trace_id, 16, tid);
     tid[32] = 0;
-    obs__buf_printf(&c->line, "[trace %.8s] ", tid);
-    obs__console_span(c, s, "", "");
-    obs__console_flush_line(c);
+    obs__buf_printf(&c->pen[0].line, "[trace %.8s] ", tid);
+    obs__console_span(&c->pen[0], s, "", "");
+    obs__console_flush_line(&c->pen[0]);
     obs__free(s);
 }
 
@@ -4932,7 +4963,7 @@ static obs_result obs__console_export(void *ud, const obs_span_data *const *span
     return OBS_OK;
 }
 
-static void obs__console_log_line(obs__console *c, const obs_log_data *r) {
+static void obs__console_log_line(obs__pen *w, const obs_log_data *r) {
     static const char *const colors[] = {"\033[2m", "\033[36m", "\033[32m", "\033[33m", "\033[31m", "\033[1;31m"};
     time_t secs = (time_t)(r->time_ns / 1000000000);
     struct tm tm;
@@ -4941,34 +4972,35 @@ static void obs__console_log_line(obs__console *c, const obs_log_data *r) {
     int lvl = ((int)r->level - 1) / 4;
     gmtime_r(&secs, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-    obs__buf_printf(&c->line, "%s.%03dZ %s%-5s%s %s", ts, (int)(r->time_ns / 1000000 % 1000),
-                    obs__color(c, colors[lvl < 0 ? 0 : lvl > 5 ? 5 : lvl]), obs_level_name(r->level),
-                    obs__color(c, "\033[0m"), r->body);
+    obs__buf_printf(&w->line, "%s.%03dZ %s%-5s%s %s", ts, (int)(r->time_ns / 1000000 % 1000),
+                    obs__color(w, colors[lvl < 0 ? 0 : lvl > 5 ? 5 : lvl]), obs_level_name(r->level),
+                    obs__color(w, "\033[0m"), r->body);
     for (i = 0; i < r->n_attrs; i++) {
-        if (strncmp(r->attrs[i].key, "code.", 5) != 0) obs__console_attr(&c->line, &r->attrs[i]);
+        if (strncmp(r->attrs[i].key, "code.", 5) != 0) obs__console_attr(&w->line, &r->attrs[i]);
     }
     if (!obs__id_is_zero(r->trace_id, 16)) {
         char tid[17];
         obs__hex_encode(r->trace_id, 8, tid);
         tid[16] = 0;
-        obs__buf_printf(&c->line, "  %strace=%s%s", obs__color(c, "\033[2m"), tid, obs__color(c, "\033[0m"));
+        obs__buf_printf(&w->line, "  %strace=%s%s", obs__color(w, "\033[2m"), tid, obs__color(w, "\033[0m"));
     }
-    obs__buf_putc(&c->line, '\n');
+    obs__buf_putc(&w->line, '\n');
 }
 
 static obs_result obs__console_export_logs(void *ud, const obs_log_data *const *recs, size_t n, int timeout_ms) {
     obs__console *c = (obs__console *)ud;
     size_t i;
     (void)timeout_ms;
-    for (i = 0; i < n; i++) obs__console_log_line(c, recs[i]);
-    obs__console_flush_line(c);
+    for (i = 0; i < n; i++) obs__console_log_line(&c->pen[1], recs[i]);
+    obs__console_flush_line(&c->pen[1]);
     return OBS_OK;
 }
 
 static void obs__console_shutdown(void *ud) {
     obs__console *c = (obs__console *)ud;
     while (c->npending) obs__console_orphan(c, c->pending[--c->npending]);
-    obs__buf_free(&c->line);
+    obs__buf_free(&c->pen[0].line);
+    obs__buf_free(&c->pen[1].line);
     obs__free(c);
 }
 
@@ -4976,9 +5008,11 @@ OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree) {
     obs__console *c = (obs__console *)obs__calloc(sizeof *c);
     const char *nc = getenv("NO_COLOR");
     if (!c) return NULL;
-    c->out = file ? (FILE *)file : stdout;
+    c->pen[0].out = file ? (FILE *)file : stdout;
+    c->pen[1].out = file ? (FILE *)file : stderr;
+    c->pen[0].color = isatty(fileno(c->pen[0].out)) && !(nc && nc[0]);
+    c->pen[1].color = isatty(fileno(c->pen[1].out)) && !(nc && nc[0]);
     c->tree = tree;
-    c->color = isatty(fileno(c->out)) && !(nc && nc[0]);
     c->exp.name = "console";
     c->exp.export_spans = obs__console_export;
     c->exp.export_logs = obs__console_export_logs;
@@ -8785,7 +8819,7 @@ static int obs__kv_each(const char *list, const char *what,
    OBS__EXP_ROLLBAR (64), OBS__EXP_CLOUDWATCH (128): >>impl:rollbar. */
 static int obs__exporter_list(const char *given, const char *name) {
     const char *v = given ? given : obs__env(name);
-    int bits = 0;
+    int bits = 0, unknown = 0;
     char word[32];
     if (!v) return 1;
     while (*v) {
@@ -8809,13 +8843,19 @@ static int obs__exporter_list(const char *given, const char *name) {
         else if (obs__streq_nocase(word, "rollbar")) bits |= OBS__EXP_ROLLBAR;
         else if (obs__streq_nocase(word, "cloudwatch")) bits |= OBS__EXP_CLOUDWATCH;
         else if (word[0]) {
+            unknown = 1;
             obs__diag(2, "%s: unknown exporter \"%s\" (obs.h has otlp, console, summary, chrome, xray, "
                          "rollbar, cloudwatch, none)",
                       name, word);
         }
         v += n + (v[n] == ',');
     }
-    return bits & 4 ? 0 : bits; /* "none" wins, as the spec says */
+    if (bits & 4) return 0; /* "none" wins, as the spec says */
+    if (!bits && unknown) { /* nothing usable: the setting is ignored (spec), so the default */
+        obs__diag(2, "%s: no known exporter named; using the default, otlp", name);
+        return 1;
+    }
+    return bits;
 }
 
 static obs_sampler_kind obs__sampler_from_env(void) {
@@ -9206,12 +9246,31 @@ static void obs__batch_settings(obs_batch_config *b, const obs_batch_config *giv
     }
 }
 
+/* The processor of signal sig that was given exporter e, if any. */
+static obs__proc *obs__proc_of(int sig, const obs_exporter *e) {
+    int i;
+    for (i = 0; i < obs__g.nprocs[sig]; i++) {
+        if (obs__g.procs[sig][i]->exp == e) return obs__g.procs[sig][i];
+    }
+    return NULL;
+}
 static void obs__add_proc(int sig, obs_exporter *e, int batch, const obs_batch_config *b, int owned) {
-    obs__proc *p;
+    obs__proc *p, *first;
     if (!e) return;
+    if (obs__proc_of(sig, e)) { /* twice in one list: every item would go out twice */
+        obs__diag(2, "exporter \"%s\" given twice for %s: used once", e->name ? e->name : "",
+                  sig == OBS__LOGS ? "logs" : "spans");
+        return;
+    }
     if (obs__g.nprocs[sig] == OBS__MAX_PROCS || !(p = obs__proc_new(sig, e, batch, b))) {
         if (owned && e->shutdown) e->shutdown(e->user_data);
         return;
+    }
+    /* One exporter for spans and logs: its calls stay one at a time (its contract), through
+       the span processor's lock, and it is shut down once. */
+    if (sig == OBS__LOGS && (first = obs__proc_of(OBS__SPANS, e)) != NULL) {
+        p->xl = first->xl;
+        p->twin = p->shared = first->shared = 1;
     }
     obs__g.procs[sig][obs__g.nprocs[sig]++] = p;
 }
@@ -9592,6 +9651,9 @@ OBSDEF void obs_shutdown(void) {
     }
     for (sig = 0; sig < 2; sig++) {
         for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_stop_end(obs__g.procs[sig][i]);
+    }
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_free(obs__g.procs[sig][i]);
         obs__g.nprocs[sig] = 0;
     }
     obs__teardown();

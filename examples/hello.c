@@ -4,7 +4,7 @@
             the current span is per thread); logs that join the span they are written in.
    Run:     make demo            (console exporter: a tree per trace on stdout, logs on stderr)
             OTEL_TRACES_EXPORTER=otlp OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 ./build/hello
-   Next:    examples/01_hello_span.c is the smallest program; backend.c serves real HTTP. */
+   Next:    tool.c traces a command-line tool; backend.c serves real HTTP. */
 #define OBS_IMPLEMENTATION
 #include "../obs.h"
 

@@ -168,11 +168,59 @@ static void colour_only_on_a_terminal_and_never_with_no_color(void) {
     unsetenv("NO_COLOR");
 }
 
+/* What fd 1 and fd 2 received while fn ran (into out and err_out). */
+static char err_out[65536];
+static void capture_std(void (*fn)(void)) {
+    FILE *o = tmpfile(), *e = tmpfile();
+    int saved1 = dup(1), saved2 = dup(2);
+    size_t n;
+    fflush(NULL);
+    dup2(fileno(o), 1);
+    dup2(fileno(e), 2);
+    fn();
+    fflush(NULL);
+    dup2(saved1, 1);
+    dup2(saved2, 2);
+    close(saved1);
+    close(saved2);
+    rewind(o);
+    rewind(e);
+    n = fread(out, 1, sizeof out - 1, o);
+    out[n] = 0;
+    n = fread(err_out, 1, sizeof err_out - 1, e);
+    err_out[n] = 0;
+    fclose(o);
+    fclose(e);
+}
+static void one_console_for_both(void) {
+    obs_config cfg;
+    obs_exporter *c = obs_console_exporter_new(NULL, 1);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.traces_exporter = "none";
+    cfg.logs_exporter = "none";
+    cfg.span_exporters[0] = c; /* one exporter, both signals, two batch threads */
+    cfg.log_exporters[0] = c;
+    obs_init(&cfg);
+    {
+        obs_span *s = obs_span_start(obs_tracer_get("console", NULL), "span-to-stdout");
+        OBS_WARN("record-to-stderr");
+        obs_span_end(s);
+    }
+    obs_shutdown(); /* frees the exporter once */
+}
+/* NULL: spans on stdout, log records on stderr, as the console exporter documents. */
+static void null_file_means_stdout_for_spans_stderr_for_logs(void) {
+    capture_std(one_console_for_both);
+    CHECK(strstr(out, "span-to-stdout") != NULL && strstr(out, "record-to-stderr") == NULL);
+    CHECK(strstr(err_out, "record-to-stderr") != NULL && strstr(err_out, "span-to-stdout") == NULL);
+}
+
 int main(void) {
     RUN(tree_shows_nesting_kind_attributes_errors);
     RUN(line_mode_one_line_per_span);
     RUN(orphans_are_printed_at_shutdown);
     RUN(log_line_has_time_level_message_attributes);
     RUN(colour_only_on_a_terminal_and_never_with_no_color);
+    RUN(null_file_means_stdout_for_spans_stderr_for_logs);
     return TEST_EXIT_CODE();
 }

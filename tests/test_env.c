@@ -462,7 +462,9 @@ static void test_exporter_lists(void) {
     CHECK(traces_exporters("console,bogus", names, sizeof names) == 1);
     CHECK(strcmp(names, "console") == 0);
     CHECK(diag_count() == 1 && diag_lines("bogus") == 1);
-    CHECK(traces_exporters("bogus", names, sizeof names) <= 1 && diag_lines("bogus") == 1);
+    /* nothing known left: the setting is ignored (spec), the default otlp applies */
+    CHECK(traces_exporters("bogus", names, sizeof names) == 1 && diag_lines("bogus") == 1);
+    CHECK(strcmp(names, "otlp") == 0 && diag_lines("using the default, otlp") == 1);
     CHECK(traces_exporters("otlp", names, sizeof names) == 1 && strcmp(names, "console") != 0);
     CHECK(traces_exporters("otlp,console", names, sizeof names) == 2);
     CHECK(traces_exporters("", names, sizeof names) == 1 && strcmp(names, "console") != 0); /* otlp */

@@ -729,6 +729,63 @@ static void test_flush_behind_a_slow_push(void) {
     obs_memory_exporter_free(mem);
 }
 
+/* An exporter of both signals that notices two calls at once (its contract: one at a time)
+   and counts what it got and how often it was shut down. */
+typedef struct both_exp {
+    int inside, overlap, shutdowns;
+    size_t spans, logs;
+} both_exp;
+static void both_enter(both_exp *b) {
+    if (__atomic_add_fetch(&b->inside, 1, __ATOMIC_ACQ_REL) > 1) __atomic_store_n(&b->overlap, 1, __ATOMIC_RELAXED);
+    sleep_ms(1); /* widen the window */
+    __atomic_sub_fetch(&b->inside, 1, __ATOMIC_ACQ_REL);
+}
+static obs_result both_spans(void *u, const obs_span_data *const *s, size_t n, int t) {
+    (void)s, (void)t;
+    both_enter((both_exp *)u);
+    ((both_exp *)u)->spans += n;
+    return OBS_OK;
+}
+static obs_result both_logs(void *u, const obs_log_data *const *r, size_t n, int t) {
+    (void)r, (void)t;
+    both_enter((both_exp *)u);
+    ((both_exp *)u)->logs += n;
+    return OBS_OK;
+}
+static void both_shutdown(void *u) { ((both_exp *)u)->shutdowns++; }
+
+/* One exporter in span_exporters and log_exporters: two batch threads, yet its calls come
+   one at a time and it is shut down once, after both are done with it. The same exporter
+   twice in one list is used once (each span would go out twice). */
+static void test_one_exporter_for_both_signals(void) {
+    both_exp b = {0, 0, 0, 0, 0};
+    obs_exporter e = {"both", both_spans, both_logs, NULL, both_shutdown, NULL};
+    obs_config c;
+    int i;
+    e.user_data = &b;
+    memset(&c, 0, sizeof c);
+    c.traces_exporter = "none";
+    c.logs_exporter = "none";
+    c.span_exporters[0] = &e;
+    c.span_exporters[1] = &e;
+    c.log_exporters[0] = &e;
+    c.spans.max_export_batch_size = c.logs.max_export_batch_size = 4;
+    c.spans.schedule_delay_ms = c.logs.schedule_delay_ms = 1;
+    setenv("OTEL_LOG_LEVEL", "none", 1); /* the repeat's diagnostic */
+    CHECK(obs_init(&c) == OBS_OK);
+    unsetenv("OTEL_LOG_LEVEL");
+    tr = obs_tracer_get("test", NULL);
+    for (i = 0; i < 400; i++) {
+        obs_span_end(obs_span_start(tr, "s"));
+        OBS_INFO("record %d", i);
+    }
+    obs_shutdown();
+    CHECK(!b.overlap);
+    CHECK(b.shutdowns == 1);
+    CHECK(b.spans == 400 && b.logs == 400);
+    CHECK(obs_get_stats().spans_exported == 400);
+}
+
 int main(void) {
     RUN(test_batch_size_triggers_export);
     RUN(test_schedule_delay_triggers_export);
@@ -750,5 +807,6 @@ int main(void) {
     RUN(test_items_return_to_their_lane);
     RUN(test_pool_bound_counted);
     RUN(test_flush_marks_per_lane);
+    RUN(test_one_exporter_for_both_signals);
     return TEST_EXIT_CODE();
 }

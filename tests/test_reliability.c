@@ -558,7 +558,7 @@ static obs_result slow_logs(void *ud, const obs_log_data *const *r, size_t n, in
 static void flush_keeps_its_timeout(void) {
     rcv_config c = faults();
     rcv *r;
-    obs_exporter slow;
+    obs_exporter slow[4];
     obs_config cfg;
     obs_stats st;
     obs_result fr;
@@ -566,16 +566,18 @@ static void flush_keeps_its_timeout(void) {
     int i;
     c.blackhole = 1;
     r = rcv_start(&c);
-    memset(&slow, 0, sizeof slow);
-    slow.name = "slow";
-    slow.export_spans = slow_spans;
-    slow.export_logs = slow_logs;
+    memset(slow, 0, sizeof slow);
+    for (i = 0; i < 4; i++) { /* four exporters (one given four times would be used once) */
+        slow[i].name = "slow";
+        slow[i].export_spans = slow_spans;
+        slow[i].export_logs = slow_logs;
+    }
     memset(&cfg, 0, sizeof cfg);
     cfg.traces_exporter = "otlp";
     cfg.logs_exporter = "otlp";
     cfg.otlp_endpoint = url_of_port(rcv_port(r));
     cfg.otlp_timeout_ms = 5000;
-    for (i = 0; i < 4; i++) cfg.span_exporters[i] = cfg.log_exporters[i] = &slow;
+    for (i = 0; i < 4; i++) cfg.span_exporters[i] = cfg.log_exporters[i] = &slow[i];
     cfg.spans.schedule_delay_ms = cfg.logs.schedule_delay_ms = 60000;
     cfg.spans.export_timeout_ms = cfg.logs.export_timeout_ms = 1000;
     CHECK(obs_init(&cfg) == OBS_OK);
