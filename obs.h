@@ -1831,8 +1831,6 @@ typedef struct obs__state {
     obs__attrs res;   /* the resource's list and its copies */
     obs__arena *res_arena;
     obs_scope log_scope;
-    obs_exporter *owned[2 * OBS__MAX_PROCS]; /* built-in exporters to free at shutdown */
-    int n_owned;
     uint64_t counters[OBS__C_COUNT]; /* exporter-side counts and those of exited threads */
 } obs__state;
 
@@ -3623,7 +3621,8 @@ struct obs__proc {
     obs__thread thread;
     int stop, flush_req;
     int sleeping;      /* atomic: the thread waits for work */
-    int failed;        /* atomic: an export failed since the last flush */
+    int failed;        /* atomic: OBS_ERR_NET (an export failed) or OBS_ERR_TIMEOUT (no turn at a
+                          shared exporter) since the last flush; else 0 (OBS_OK) */
     uint64_t wake_mask; /* a caller wakes the thread when wake_mask + 1 items wait (a power of
                            2), looking every check_mask + 1 pushes to its lane */
     uint64_t check_mask;
@@ -3676,27 +3675,58 @@ static int obs__lock_by(pthread_mutex_t *m, int64_t deadline_ms) {
     return 1;
 }
 
+#define OBS__CRASH_LOCK_MS 1000 /* a batch thread's wait for a shared exporter in a crash */
+#ifdef OBS__THREAD_LOCAL
+/* The exporter lock this thread holds: an exporter that calls obs inside its export (it must
+   not) finds its own lock taken, and must not wait for itself. And whether this thread runs
+   the crash handler: the holder of any lock may be this very thread, stopped. */
+static OBS__THREAD_LOCAL pthread_mutex_t *obs__xl_mine;
+static OBS__THREAD_LOCAL int obs__crash_here;
+#define OBS__XL_MINE(m) (obs__xl_mine == (m))
+#define OBS__XL_SET(m) (obs__xl_mine = (m))
+#define OBS__CRASH_HERE() obs__crash_here
+#else
+#define OBS__XL_MINE(m) 0
+#define OBS__XL_SET(m) ((void)0)
+#define OBS__CRASH_HERE() OBS__LOAD_RELAXED(&obs__g.crashing) /* unknown: nobody waits */
+#endif
+
+/* When this export gives up waiting for the exporter's lock: -1 never (the lock is this
+   processor's alone), 0 at once (this thread holds it, or runs the crash handler), else a
+   deadline. */
+static int64_t obs__proc_lock_deadline(const obs__proc *p, int timeout_ms) {
+    int64_t now, by;
+    if (OBS__XL_MINE(p->xl) || OBS__CRASH_HERE()) return 0;
+    if (!p->shared) return -1;
+    /* The other signal's processor may be exporting: no longer than this export may take
+       (and, in a crash, well within the crash handler's wait). */
+    now = obs__mono_ms();
+    by = timeout_ms > 0 ? now + timeout_ms : -1;
+    if (OBS__LOAD_RELAXED(&obs__g.crashing) && (by < 0 || by > now + OBS__CRASH_LOCK_MS)) by = now + OBS__CRASH_LOCK_MS;
+    return by;
+}
+
 /* Exports items[0..n) and counts the outcome; the caller releases them. */
 static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_ms) {
     obs_result r = OBS_ERR_INVALID_ARG;
     size_t i;
     int logs = p->sig == OBS__LOGS;
-    if (OBS__UNLIKELY(OBS__LOAD_RELAXED(&obs__g.crashing)) || (p->shared && timeout_ms > 0)) {
-        /* A crash's thread may hold the lock: no wait. The other signal's processor may be
-           exporting: wait no longer than this export may take, and give it what is left. */
+    int64_t by = obs__proc_lock_deadline(p, timeout_ms);
+    if (by < 0) {
+        pthread_mutex_lock(p->xl);
+    } else {
         int64_t start = obs__mono_ms();
-        if (!obs__lock_by(p->xl, OBS__LOAD_RELAXED(&obs__g.crashing) ? 0 : start + timeout_ms)) {
+        if (!obs__lock_by(p->xl, by)) {
             obs__proc_dropped(p, n);
-            OBS__STORE(&p->failed, 1);
+            OBS__STORE(&p->failed, (int)OBS_ERR_TIMEOUT);
             return;
         }
-        if (timeout_ms > 0) {
+        if (timeout_ms > 0) { /* the export gets what is left of its time */
             int64_t left = timeout_ms - (obs__mono_ms() - start);
             timeout_ms = left > 0 ? (int)left : 1;
         }
-    } else {
-        pthread_mutex_lock(p->xl);
     }
+    OBS__XL_SET(p->xl);
     for (i = 0; i < n; i++) p->views[i] = OBS__VIEW(items[i]);
     if (!logs && p->exp->export_spans) {
         r = p->exp->export_spans(p->exp->user_data, (const obs_span_data *const *)p->views, n,
@@ -3705,12 +3735,13 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
         r = p->exp->export_logs(p->exp->user_data, (const obs_log_data *const *)p->views, n,
                                 timeout_ms);
     }
+    OBS__XL_SET(NULL);
     pthread_mutex_unlock(p->xl);
     if (r == OBS_OK) {
         obs__count_global(logs ? OBS__C_LOG_EXPORTED : OBS__C_SPAN_EXPORTED, n);
     } else {
         obs__proc_dropped(p, n);
-        OBS__STORE(&p->failed, 1);
+        OBS__STORE(&p->failed, (int)OBS_ERR_NET);
     }
 }
 
@@ -3895,7 +3926,7 @@ static obs_result obs__proc_flush(obs__proc *p, int64_t deadline_ms) {
         pthread_mutex_unlock(p->xl);
     }
     if (!ok) return OBS_ERR_TIMEOUT;
-    return OBS__XCHG(&p->failed, 0) ? OBS_ERR_NET : OBS_OK;
+    return (obs_result)OBS__XCHG(&p->failed, 0); /* OBS_OK, or what went wrong since the last flush */
 }
 
 /* Shutdown in two steps, so that all processors drain at the same time. */
@@ -3916,7 +3947,7 @@ static void obs__proc_stop_end(obs__proc *p) {
     }
 }
 static void obs__proc_free(obs__proc *p) {
-    if (p->exp->shutdown && !p->twin) p->exp->shutdown(p->exp->user_data);
+    if (!p->twin && p->exp->shutdown) p->exp->shutdown(p->exp->user_data); /* twin: done by the first */
     pthread_mutex_destroy(&p->lock);
     pthread_mutex_destroy(&p->xlock);
     pthread_cond_destroy(&p->wake);
@@ -9033,6 +9064,9 @@ static void obs__crash_handler(int sig) {
     backtrace_symbols_fd(frames, n, 2);
 #endif
     if (OBS__LOAD(&obs__g.running) && !OBS__LOAD(&obs__g.crashing)) {
+#ifdef OBS__THREAD_LOCAL
+        obs__crash_here = 1;
+#endif
         OBS__STORE(&obs__g.crashing, 1);
 #ifdef OBS__THREAD_LOCAL
         t = obs__tls_cur.gen == obs__g.gen ? obs__tls_cur.block : NULL; /* no setup: it locks */
@@ -9267,10 +9301,12 @@ static void obs__add_proc(int sig, obs_exporter *e, int batch, const obs_batch_c
         return;
     }
     /* One exporter for spans and logs: its calls stay one at a time (its contract), through
-       the span processor's lock, and it is shut down once. */
+       the span processor's lock, and yours is shut down once (built-in ones count their
+       references: one shutdown per processor). */
     if (sig == OBS__LOGS && (first = obs__proc_of(OBS__SPANS, e)) != NULL) {
         p->xl = first->xl;
-        p->twin = p->shared = first->shared = 1;
+        p->shared = first->shared = 1;
+        p->twin = !owned;
     }
     obs__g.procs[sig][obs__g.nprocs[sig]++] = p;
 }
@@ -9478,6 +9514,7 @@ static int obs__setup(const obs_config *cfg) {
 }
 
 static void obs__teardown(void);
+static void obs__procs_stop(int64_t deadline);
 
 OBSDEF obs_result obs_init(const obs_config *given) {
     static int atfork_done = 0;
@@ -9511,7 +9548,8 @@ OBSDEF obs_result obs_init(const obs_config *given) {
         pthread_atfork(obs__atfork_prepare, obs__atfork_parent, obs__atfork_child);
         atfork_done = 1;
     }
-    if (!obs__setup(cfg)) {
+    if (!obs__setup(cfg)) { /* the processors made so far stop (their threads run) */
+        obs__procs_stop(obs__mono_ms());
         obs__teardown();
         pthread_mutex_unlock(&obs__init_lock);
         return OBS_ERR_NOMEM;
@@ -9628,9 +9666,24 @@ static void obs__teardown(void) {
     pthread_mutex_destroy(&obs__g.lock);
 }
 
+/* Stops every processor: all drain at once until the deadline, all are joined, then their
+   exporters are shut down (an exporter serving both signals sees no call after that). */
+static void obs__procs_stop(int64_t deadline) {
+    int sig, i;
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_stop_begin(obs__g.procs[sig][i], deadline);
+    }
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_stop_end(obs__g.procs[sig][i]);
+    }
+    for (sig = 0; sig < 2; sig++) {
+        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_free(obs__g.procs[sig][i]);
+        obs__g.nprocs[sig] = 0;
+    }
+}
+
 OBSDEF void obs_shutdown(void) {
     int sig, i, timeout = 0;
-    int64_t deadline;
     obs_stats st;
     pthread_mutex_lock(&obs__init_lock);
     if (!OBS__LOAD(&obs__g.running)) {
@@ -9645,17 +9698,7 @@ OBSDEF void obs_shutdown(void) {
             timeout = ms > timeout ? ms : timeout;
         }
     }
-    deadline = obs__deadline(timeout, 0);
-    for (sig = 0; sig < 2; sig++) { /* stop all first, so they drain at the same time */
-        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_stop_begin(obs__g.procs[sig][i], deadline);
-    }
-    for (sig = 0; sig < 2; sig++) {
-        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_stop_end(obs__g.procs[sig][i]);
-    }
-    for (sig = 0; sig < 2; sig++) {
-        for (i = 0; i < obs__g.nprocs[sig]; i++) obs__proc_free(obs__g.procs[sig][i]);
-        obs__g.nprocs[sig] = 0;
-    }
+    obs__procs_stop(obs__deadline(timeout, 0));
     obs__teardown();
     st = obs_get_stats();
     if (st.spans_dropped_queue + st.spans_dropped_export + st.logs_dropped_queue + st.logs_dropped_export) {

@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static char *slurp(const char *path) {
     static char buf[65536];
@@ -167,10 +168,74 @@ static void crash_while_holding_a_processor_lock(void) {
     CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
+/* One exporter for both signals (slow: 50 ms an export), then a crash: the two batch threads
+   wake for the crash's flush together and take turns at the exporter; neither gives up its
+   batch, so the errored span and the FATAL record both go out. Each export appends a line to
+   a file the parent reads. */
+static int shared_fd = -1;
+static void shared_note(const char *what) {
+    struct timespec ts = {0, 50 * 1000000L};
+    nanosleep(&ts, NULL);
+    if (write(shared_fd, what, strlen(what)) < 0) _exit(6);
+}
+static obs_result shared_spans(void *u, const obs_span_data *const *sp, size_t n, int t) {
+    size_t i;
+    (void)u, (void)t;
+    for (i = 0; i < n; i++) {
+        if (sp[i]->status == OBS_STATUS_ERROR) shared_note("errored span\n");
+    }
+    return OBS_OK;
+}
+static obs_result shared_logs(void *u, const obs_log_data *const *r, size_t n, int t) {
+    size_t i;
+    (void)u, (void)t;
+    for (i = 0; i < n; i++) {
+        if (r[i]->level == OBS_LEVEL_FATAL) shared_note("fatal record\n");
+    }
+    return OBS_OK;
+}
+static void crash_with_shared_exporter_child(const char *path) {
+    static obs_exporter e = {"shared", shared_spans, shared_logs, NULL, NULL, NULL};
+    obs_config cfg;
+    shared_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.traces_exporter = "none";
+    cfg.logs_exporter = "none";
+    cfg.span_exporters[0] = &e;
+    cfg.log_exporters[0] = &e;
+    cfg.crash_capture = 1;
+    if (shared_fd < 0 || obs_init(&cfg) != OBS_OK) _exit(3);
+    obs_span_start(obs_tracer_get("crash", NULL), "doomed");
+    OBS_INFO("about to crash"); /* a record item the crash handler can reuse (it cannot allocate) */
+    alarm(10);
+    abort();
+}
+static void crash_exports_both_signals_through_one_exporter(void) {
+    char path[64];
+    int status = 0;
+    pid_t pid;
+    const char *got;
+    snprintf(path, sizeof path, "/tmp/obs-crash-shared-%d.txt", (int)getpid());
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        int fd = open("/dev/null", O_WRONLY);
+        dup2(fd, 2);
+        crash_with_shared_exporter_child(path);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+    got = slurp(path);
+    CHECK(strstr(got, "errored span") != NULL);
+    CHECK(strstr(got, "fatal record") != NULL);
+    unlink(path);
+}
+
 int main(void) {
     RUN(record_error_has_stacktrace);
     RUN(segv_is_captured_and_reraised);
     RUN(abort_is_captured_and_reraised);
     RUN(crash_while_holding_a_processor_lock);
+    RUN(crash_exports_both_signals_through_one_exporter);
     return TEST_EXIT_CODE();
 }

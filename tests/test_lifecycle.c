@@ -1,6 +1,16 @@
 /* tests/test_lifecycle.c -- before obs_init, double init and shutdown, after shutdown,
    init again (a new generation), results, stats, and the scoped-span macros. Cases that
    could crash run in a forked child, so a crash is one failed check, not a dead suite. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <dirent.h>
+/* An allocator told to refuse big blocks: obs_init failing half-way (its item pools). */
+static size_t refuse_over; /* 0: refuse nothing */
+static void *t_malloc(size_t n) { return refuse_over && n > refuse_over ? NULL : malloc(n); }
+static void *t_realloc(void *p, size_t n) { return refuse_over && n > refuse_over ? NULL : realloc(p, n); }
+#define OBS_MALLOC(n) t_malloc(n)
+#define OBS_REALLOC(p, n) t_realloc(p, n)
+#define OBS_FREE(p) free(p)
 #define OBS_IMPLEMENTATION
 #include "../obs.h"
 #include "test.h"
@@ -334,6 +344,43 @@ static void exec_fork_during_shutdown(void) {
 }
 static void test_fork_during_shutdown(void) { CHECK(survives(exec_fork_during_shutdown)); }
 
+/* Threads of this process (Linux: /proc/self/task); -1 elsewhere. */
+static int count_threads(void) {
+    DIR *d = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+    if (!d) return -1;
+    while ((e = readdir(d)) != NULL) n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+static int shutdowns;
+static void count_shutdown(void *u) { (void)u, shutdowns++; }
+/* obs_init out of memory after its processors started: their threads stop, your exporter is
+   shut down (once: it serves both signals), and a later obs_init works. */
+static void test_failed_init_stops_what_it_started(void) {
+    obs_exporter e = {"counted", NULL, NULL, NULL, count_shutdown, NULL};
+    obs_config c;
+    obs_result r;
+    int before = count_threads();
+    memset(&c, 0, sizeof c);
+    c.traces_exporter = "none";
+    c.logs_exporter = "none";
+    c.span_exporters[0] = &e;
+    c.log_exporters[0] = &e;
+    shutdowns = 0;
+    refuse_over = 200000; /* the queues fit; the pools' link arrays (256 KiB and more) do not */
+    setenv("OTEL_LOG_LEVEL", "none", 1);
+    r = obs_init(&c);
+    unsetenv("OTEL_LOG_LEVEL");
+    refuse_over = 0;
+    CHECK(r == OBS_ERR_NOMEM);
+    CHECK(count_threads() == before); /* the batch threads were joined */
+    CHECK(shutdowns == 1);
+    CHECK(setup() == OBS_OK); /* and obs starts again */
+    teardown();
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "--fork-during-shutdown") == 0) {
         fork_during_shutdown();
@@ -348,5 +395,6 @@ int main(int argc, char **argv) {
     RUN(test_scope_macros);
     RUN(test_nested_scopes);
     RUN(test_fork_during_shutdown);
+    RUN(test_failed_init_stops_what_it_started);
     return TEST_EXIT_CODE();
 }

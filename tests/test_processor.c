@@ -8,6 +8,7 @@ static void stall_push(int step);
 #include "../obs.h"
 #include "test.h"
 #include <time.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 static int stall_next_push_ms;
@@ -786,6 +787,47 @@ static void test_one_exporter_for_both_signals(void) {
     CHECK(obs_get_stats().spans_exported == 400);
 }
 
+/* An exporter that logs from inside its span export (it must not; it must not hang either):
+   with one exporter for both signals and the simple processor, the record meets the lock
+   its own thread holds, and is dropped (counted) at once instead of waiting for itself. */
+static int reent_spans_n, reent_logs_n;
+static obs_result reent_spans(void *u, const obs_span_data *const *sp, size_t n, int t) {
+    (void)u, (void)sp, (void)t;
+    reent_spans_n += (int)n;
+    OBS_WARN("logged from inside an export");
+    return OBS_OK;
+}
+static obs_result reent_logs(void *u, const obs_log_data *const *r, size_t n, int t) {
+    (void)u, (void)r, (void)t;
+    reent_logs_n += (int)n;
+    return OBS_OK;
+}
+static void test_exporter_logging_inside_its_export(void) {
+    obs_exporter e = {"reentrant", reent_spans, reent_logs, NULL, NULL, NULL};
+    obs_config c;
+    obs_stats st;
+    int64_t t0, ms;
+    memset(&c, 0, sizeof c);
+    c.traces_exporter = "none";
+    c.logs_exporter = "none";
+    c.simple_processor = 1;
+    c.span_exporters[0] = &e;
+    c.log_exporters[0] = &e;
+    c.spans.export_timeout_ms = c.logs.export_timeout_ms = 5000;
+    reent_spans_n = reent_logs_n = 0;
+    CHECK(obs_init(&c) == OBS_OK);
+    alarm(20); /* a hang is a failure, not a stuck suite */
+    t0 = obs__mono_ms();
+    obs_span_end(obs_span_start(obs_tracer_get("test", NULL), "s"));
+    ms = obs__mono_ms() - t0;
+    alarm(0);
+    obs_shutdown();
+    st = obs_get_stats();
+    CHECK(ms < 1000); /* not the export timeout, waited for itself */
+    CHECK(reent_spans_n == 1 && reent_logs_n == 0);
+    CHECK(st.logs_emitted == 1 && st.logs_dropped_export == 1); /* dropped, and counted */
+}
+
 int main(void) {
     RUN(test_batch_size_triggers_export);
     RUN(test_schedule_delay_triggers_export);
@@ -808,5 +850,6 @@ int main(void) {
     RUN(test_pool_bound_counted);
     RUN(test_flush_marks_per_lane);
     RUN(test_one_exporter_for_both_signals);
+    RUN(test_exporter_logging_inside_its_export);
     return TEST_EXIT_CODE();
 }
