@@ -3682,9 +3682,13 @@ static int obs__lock_by(pthread_mutex_t *m, int64_t deadline_ms) {
    the crash handler: the holder of any lock may be this very thread, stopped. */
 static OBS__THREAD_LOCAL pthread_mutex_t *obs__xl_mine;
 static OBS__THREAD_LOCAL int obs__crash_here;
+/* Items of the batch being exported that a built-in exporter could not deliver although the
+   call as a whole succeeded (one half of a split batch): counted as dropped, not exported. */
+static OBS__THREAD_LOCAL size_t obs__export_lost;
 #define OBS__XL_MINE(m) (obs__xl_mine == (m))
 #define OBS__XL_SET(m) (obs__xl_mine = (m))
 #define OBS__CRASH_HERE() obs__crash_here
+#define OBS__HAVE_EXPORT_LOST 1
 #else
 #define OBS__XL_MINE(m) 0
 #define OBS__XL_SET(m) ((void)0)
@@ -3727,6 +3731,9 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
         }
     }
     OBS__XL_SET(p->xl);
+#ifdef OBS__HAVE_EXPORT_LOST
+    obs__export_lost = 0;
+#endif
     for (i = 0; i < n; i++) p->views[i] = OBS__VIEW(items[i]);
     if (!logs && p->exp->export_spans) {
         r = p->exp->export_spans(p->exp->user_data, (const obs_span_data *const *)p->views, n,
@@ -3737,6 +3744,14 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
     }
     OBS__XL_SET(NULL);
     pthread_mutex_unlock(p->xl);
+#ifdef OBS__HAVE_EXPORT_LOST
+    if (r == OBS_OK && obs__export_lost > 0) { /* part of the batch went out */
+        size_t lost = obs__export_lost < n ? obs__export_lost : n;
+        obs__proc_dropped(p, lost);
+        OBS__STORE(&p->failed, (int)OBS_ERR_NET);
+        n -= lost;
+    }
+#endif
     if (r == OBS_OK) {
         obs__count_global(logs ? OBS__C_LOG_EXPORTED : OBS__C_SPAN_EXPORTED, n);
     } else {
@@ -5922,6 +5937,7 @@ typedef struct obs__http_resp {
     int retry_after_s; /* -1 when absent */
     obs__buf body;     /* at most 4 MiB kept */
     char err[160];     /* why it failed; never holds a header value */
+    int local;         /* it failed here (no curl, a bad setting): trying again cannot help */
 } obs__http_resp;
 
 typedef struct obs__http_conn {
@@ -5939,6 +5955,8 @@ static int obs__fail(obs__http_resp *r, const char *fmt, ...) {
     va_end(ap);
     return -1;
 }
+/* A failure of this machine's setup, not of the network or the receiver: not retried. */
+#define OBS__FAIL_LOCAL(r, msg) ((r)->local = 1, obs__fail((r), "%s", (msg)))
 
 static void obs__close(int *fd) {
     if (*fd >= 0) close(*fd);
@@ -6099,17 +6117,34 @@ static int64_t obs__days(int64_t y, int m, int d) {
     return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
 }
 
-/* Retry-After: delta-seconds or an IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), as
-   seconds from now, >= 0; -1 when unparseable. */
+/* An HTTP-date in any of RFC 9110's three forms (a recipient must accept all): IMF-fixdate
+   "Sun, 06 Nov 1994 08:49:37 GMT", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT" (a two-digit
+   year below 70 is 20xx), asctime "Sun Nov  6 08:49:37 1994". 1 when it is one of them. */
+static int obs__http_date(const char *v, int *d, char *mon, int *y, int *hh, int *mm, int *ss) {
+    int used = -1;
+    if (sscanf(v, "%*3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", d, mon, y, hh, mm, ss, &used) == 6 &&
+        used >= 0 && !v[used]) return 1;
+    used = -1;
+    if (sscanf(v, "%*[A-Za-z], %2d-%3[A-Za-z]-%2d %2d:%2d:%2d GMT%n", d, mon, y, hh, mm, ss, &used) == 6 &&
+        used >= 0 && !v[used]) {
+        *y += *y < 70 ? 2000 : 1900;
+        return 1;
+    }
+    used = -1;
+    return sscanf(v, "%*3[A-Za-z] %3[A-Za-z] %2d %2d:%2d:%2d %4d%n", mon, d, hh, mm, ss, y, &used) == 6 &&
+           used >= 0 && !v[used];
+}
+
+/* Retry-After: delta-seconds or an HTTP-date, as seconds from now, >= 0; -1 when
+   unparseable. */
 static int obs__retry_after(const char *v) {
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     const char *e, *mp;
     char mon[4];
-    int d, y, hh, mm, ss, used = -1;
+    int d, y, hh, mm, ss;
     int64_t t = obs__num(v, 10, &e);
     if (t < 0 || *e) {
-        if (sscanf(v, "%*3[A-Za-z], %2d %3[A-Za-z] %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &hh, &mm,
-                   &ss, &used) != 6 || used < 0 || v[used]) return -1;
+        if (!obs__http_date(v, &d, mon, &y, &hh, &mm, &ss)) return -1;
         mp = strstr(months, mon);
         if (strlen(mon) != 3 || !mp || (mp - months) % 3 || d < 1 || d > 31 || y < 1970 ||
             hh > 23 || mm > 59 || ss > 60) return -1;
@@ -6132,6 +6167,16 @@ static void obs__http_conn_close(obs__http_conn *c) {
 }
 
 static int obs__again(void) { return errno == EAGAIN || errno == EWOULDBLOCK; }
+
+/* An idle kept-alive connection with something to read was closed by the server, or carries
+   what no request asked for (an unprompted 408, RFC 9110 15.5.9): not to be reused. */
+static int obs__conn_stale(int fd) {
+    struct pollfd p;
+    p.fd = fd;
+    p.events = POLLIN;
+    p.revents = 0;
+    return poll(&p, 1, 0) != 0;
+}
 
 /* Non-blocking (all waits go through poll with the deadline), close-on-exec (a child that
    another thread forks must not keep our connection open). */
@@ -6444,7 +6489,7 @@ static int obs__http_post(obs__http_conn *c, const obs__http_req *req, obs__http
     /* A kept-alive connection the server has meanwhile closed fails before any response
        byte: reconnect once and resend, which is what the server expects of a client. */
     for (attempt = 0; attempt < 2 && rc; attempt++) {
-        reused = c->fd >= 0 && strcmp(c->hostport, req->url->hostport) == 0;
+        reused = c->fd >= 0 && strcmp(c->hostport, req->url->hostport) == 0 && !obs__conn_stale(c->fd);
         if (!reused) {
             obs__http_conn_close(c);
             if (obs__connect(c, req->url, io->deadline, resp)) break;
@@ -6480,7 +6525,7 @@ static int obs__curl_config(const obs__http_req *req, obs__buf *b, obs__http_res
     char base[320];
     const char *cacert = getenv("OBS_CURL_CACERT");
     size_t i;
-    if (cacert && obs__has_ctl(cacert)) return obs__fail(resp, "bad OBS_CURL_CACERT");
+    if (cacert && obs__has_ctl(cacert)) return OBS__FAIL_LOCAL(resp, "bad OBS_CURL_CACERT");
     snprintf(base, sizeof base, "%s://%s", req->url->https ? "https" : "http",
              req->url->hostport);
     obs__cfg(b, "url", base, req->url->path);
@@ -6603,11 +6648,12 @@ static pid_t obs__curl_spawn(const obs__buf *cfg, obs__stream *s, obs__http_resp
     for (i = 0; i < 5; i++) obs__close(&child[i]);
     if (!rc) return pid;
     if (rc == ENOENT && !(prog && *prog)) {
-        obs__fail(resp, OBS__NO_CURL);
+        OBS__FAIL_LOCAL(resp, OBS__NO_CURL);
     } else if (rc == E2BIG) {
-        obs__fail(resp, "request headers too large for curl's config pipe");
+        OBS__FAIL_LOCAL(resp, "request headers too large for curl's config pipe");
     } else {
         obs__fail(resp, "cannot run curl: %s", strerror(rc));
+        resp->local = rc == ENOENT || rc == EACCES; /* OBS_CURL names no program it may run */
     }
     return -1;
 }
@@ -6658,7 +6704,7 @@ static int obs__curl_result(int code, int late, const obs__http_req *req, obs__b
                             obs__buf *errb, obs__http_resp *resp) {
     const char *msg = obs__curl_msg(errb);
     if (late) return obs__fail(resp, "curl timed out after %d ms, killed", req->timeout_ms);
-    if (code == 127 && !*msg && !getenv("OBS_CURL")) return obs__fail(resp, OBS__NO_CURL);
+    if (code == 127 && !*msg && !getenv("OBS_CURL")) return OBS__FAIL_LOCAL(resp, OBS__NO_CURL);
     if (code) return *msg ? obs__fail(resp, "%s", msg) : obs__fail(resp, "curl exit %d", code);
     if (hdr->len >= OBS__HEAD_MAX) return obs__fail(resp, "response headers exceed 64 KiB");
     if (hdr->p) obs__curl_head(hdr->p, resp);
@@ -6704,6 +6750,7 @@ static int obs__curl_post(const obs__http_req *req, obs__http_resp *resp) {
    fresh connection, closed after the call). */
 static int obs__transport_post(obs__http_conn *c, const obs__http_req *req,
                                obs__http_resp *resp) {
+    resp->local = 0;
     if (req && req->url && (req->url->https || req->aws_sigv4 || req->user)) {
         return obs__curl_post(req, resp);
     }
@@ -6774,20 +6821,20 @@ static int obs__retryable(int status) {
 }
 
 /* Exponential backoff with jitter (0.5 s, 1 s, 2 s ... capped at 5 s, each 50-100%), or
-   the receiver's Retry-After. */
+   the receiver's Retry-After when it asks for longer (never shorter: "Retry-After: 0" or a
+   past date must not turn the retries into a flood at a receiver already overloaded). */
 static int64_t obs__backoff_ms(int attempt, int retry_after_s) {
     uint64_t r = obs__os_random64();
-    int64_t base = 500LL << (attempt < 4 ? attempt : 4);
-    if (retry_after_s >= 0) return (int64_t)retry_after_s * 1000;
+    int64_t base = 500LL << (attempt < 4 ? attempt : 4), wait;
     if (base > 5000) base = 5000;
-    return base / 2 + (int64_t)(r % (uint64_t)(base / 2 + 1));
+    wait = base / 2 + (int64_t)(r % (uint64_t)(base / 2 + 1));
+    return retry_after_s >= 0 && (int64_t)retry_after_s * 1000 > wait ? (int64_t)retry_after_s * 1000 : wait;
 }
 
 /* What a retry policy says of a response (status > 0) or a failed connection (status 0). */
 enum { OBS__GIVE_UP = 0, OBS__RETRY = 1, OBS__TO_CALLER = 2 };
 static int obs__otlp_policy(int status, const obs__http_resp *resp) {
-    (void)resp;
-    return status == 0 || obs__retryable(status) ? OBS__RETRY : OBS__GIVE_UP;
+    return (status == 0 && !resp->local) || obs__retryable(status) ? OBS__RETRY : OBS__GIVE_UP;
 }
 
 /* Posts req until it is accepted (2xx: OBS_OK), refused, or the deadline passes, retrying what
@@ -6861,7 +6908,13 @@ static obs_result obs__otlp_export(obs__otlp *o, const void *const *items, size_
     if (o->body.len <= OBS__MAX_BODY || n < 2) return obs__otlp_send(o, n, deadline_ms);
     a = obs__otlp_export(o, items, n / 2, deadline_ms); /* too big for one request: halves */
     b = obs__otlp_export(o, items + n / 2, n - n / 2, deadline_ms);
-    return a != OBS_OK ? a : b;
+#ifdef OBS__HAVE_EXPORT_LOST
+    if ((a == OBS_OK) != (b == OBS_OK)) { /* one half delivered: the processor counts both right */
+        obs__export_lost += a == OBS_OK ? n - n / 2 : n / 2;
+        return OBS_OK;
+    }
+#endif
+    return a != OBS_OK ? a : b; /* (without the channel a lost half loses the count of both) */
 }
 
 static int64_t obs__deadline(int a_ms, int b_ms) {

@@ -173,6 +173,15 @@ static int answer(int fd, const char *p) {
     } else if (!strcmp(p, "/kaclose")) { /* says keep-alive, then closes: an idle timeout */
         say(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
         return 1;
+    } else if (!strcmp(p, "/ka408")) { /* keep-alive, then an unprompted 408 and a close */
+        struct timespec ts = {0, 20000000};
+        say(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+        nanosleep(&ts, NULL);
+        say(fd, "HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        shutdown(fd, SHUT_WR); /* no reset: a request sent now is read (and dropped) */
+        while (recv(fd, buf, sizeof buf, 0) > 0) {
+        }
+        return 1;
     } else if (!strcmp(p, "/blackhole")) {
         while (recv(fd, buf, sizeof buf, 0) > 0) {
         }
@@ -405,9 +414,19 @@ static void test_retry_after(void) {
     CHECK(obs__retry_after("Sun, 06 Foo 1994 08:49:37 GMT") == -1);
     CHECK(obs__retry_after("Sun, 06 Nov 1994 25:49:37 GMT") == -1);
     CHECK(obs__retry_after("Sun, 06 Nov 1994 08:49:37 GMT junk") == -1);
-    CHECK(obs__retry_after("Sunday, 06-Nov-94 08:49:37 GMT") == -1);
+    /* the two obsolete forms too (RFC 9110 5.6.7: a recipient MUST accept all three) */
+    CHECK(obs__retry_after("Sunday, 06-Nov-94 08:49:37 GMT") == 0);
+    CHECK(obs__retry_after("Sun Nov  6 08:49:37 1994") == 0);
+    CHECK(obs__retry_after("Sunday, 06-Nov-94 08:49:37") == -1);
+    CHECK(obs__retry_after("Sun Nov  6 08:49:37 1994 GMT") == -1);
     gmtime_r(&t, &tmv);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tmv);
+    v = obs__retry_after(date);
+    CHECK(v >= 98 && v <= 101);
+    strftime(date, sizeof date, "%A, %d-%b-%y %H:%M:%S GMT", &tmv);
+    v = obs__retry_after(date);
+    CHECK(v >= 98 && v <= 101);
+    strftime(date, sizeof date, "%a %b %e %H:%M:%S %Y", &tmv);
     v = obs__retry_after(date);
     CHECK(v >= 98 && v <= 101);
 }
@@ -509,6 +528,18 @@ static void test_socket(void) {
     CHECK(obs__http_post(&c, &r, &resp) == 0 && resp.status == 200 &&
           !strcmp(resp.body.p, "hello"));
     CHECK(srv_get(&S.accepts) == a0 + 2);
+    /* a server's unprompted 408 on the idle connection (RFC 9110 15.5.9) is not the next
+       request's answer: the connection is dropped before reuse, the request goes on a new one */
+    r = make_req(base, "/ka408", 2000);
+    CHECK(obs__http_post(&c, &r, &resp) == 0 && resp.status == 200);
+    {
+        struct timespec ts = {0, 100000000};
+        nanosleep(&ts, NULL); /* let the 408 land */
+    }
+    r = make_req(base, "/ok", 2000);
+    CHECK(obs__http_post(&c, &r, &resp) == 0 && resp.status == 200 &&
+          !strcmp(resp.body.p, "hello"));
+    CHECK(srv_get(&S.accepts) == a0 + 3);
     r = make_req(base, "/close", 2000);
     CHECK(obs__http_post(&c, &r, &resp) == 0 && resp.status == 201 && c.fd == -1);
     r = make_req(base, "/http10", 2000);
@@ -786,8 +817,10 @@ static void test_curl_standin(const char *dir) {
     write_file(path, "#!/bin/sh\ncat >/dev/null\n", 0755);
     setenv("OBS_CURL", path, 1);
     CHECK(obs__curl_post(&r, &resp) == -1 && strstr(resp.err, "no HTTP status"));
+    CHECK(!resp.local && obs__otlp_policy(0, &resp) == OBS__RETRY); /* may be the network's */
     setenv("OBS_CURL", "/nonexistent/curl", 1);
     CHECK(obs__curl_post(&r, &resp) == -1 && strstr(resp.err, "cannot run curl"));
+    CHECK(resp.local && obs__otlp_policy(0, &resp) == OBS__GIVE_UP); /* retrying cannot help */
     unsetenv("OBS_CURL");
     {
         char *old = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
@@ -795,6 +828,7 @@ static void test_curl_standin(const char *dir) {
         CHECK(obs__curl_post(&r, &resp) == -1 &&
               !strcmp(resp.err, "curl not found on PATH (needed for https:// endpoints; "
                                 "install curl or use http://)"));
+        CHECK(resp.local);
         if (old) setenv("PATH", old, 1);
         free(old);
     }

@@ -159,6 +159,22 @@ static void retry_after_503_delivers_exactly_once(void) {
     rcv_stop(r);
 }
 
+/* 503 with "Retry-After: 0" for good: retries keep the backoff's pace (0.25-0.5 s, then
+   longer), not a flood at a receiver already overloaded (thousands a second before). */
+static void retry_after_zero_still_backs_off(void) {
+    rcv_config c = faults();
+    rcv *r;
+    c.fail_first = 1000000;
+    c.retry_after_s = 0;
+    r = server(&c);
+    start_otlp(url_of(r), 2000);
+    make_spans(1);
+    obs_flush(3000);
+    CHECK(rcv_get_stats(r).requests >= 2 && rcv_get_stats(r).requests <= 12);
+    obs_shutdown();
+    rcv_stop(r);
+}
+
 static void status_400_is_not_retried_and_is_counted(void) {
     rcv_config c = faults();
     rcv *r;
@@ -309,24 +325,47 @@ static void logs_arrive_with_trace_context(void) {
     rcv_stop(r);
 }
 
-/* A batch over the request size limit goes out in halves. */
-static void big_batch_is_split(void) {
-    rcv_config c = faults();
-    rcv *r = server(&c);
+/* 20 spans of 600 KB each: 12 MB, over the 8 MiB a request may carry. */
+static void make_big_spans(void) {
     static char big[600 * 1024];
-    obs_tracer *t;
+    obs_tracer *t = obs_tracer_get("big", NULL);
     int i;
     memset(big, 'x', sizeof big - 1);
-    start_otlp(url_of(r), 10000);
-    t = obs_tracer_get("big", NULL);
     for (i = 0; i < 20; i++) {
         obs_span *s = obs_span_start(t, "big");
         obs_span_set_str(s, "blob", big);
         obs_span_end(s);
     }
+}
+
+/* A batch over the request size limit goes out in halves. */
+static void big_batch_is_split(void) {
+    rcv_config c = faults();
+    rcv *r = server(&c);
+    start_otlp(url_of(r), 10000);
+    make_big_spans();
     CHECK(obs_flush(10000) == OBS_OK);
     CHECK(rcv_get_stats(r).spans == 20);
     CHECK(rcv_count(r) >= 2);
+    obs_shutdown();
+    rcv_stop(r);
+}
+
+/* One half of a split batch refused (400), the other accepted: each half counted as what it
+   became (before: the whole batch dropped, though half of it was delivered). */
+static void split_batch_counts_each_half(void) {
+    rcv_config c = faults();
+    rcv *r;
+    obs_stats st;
+    c.fail_first = 1;
+    c.fail_status = 400;
+    r = server(&c);
+    start_otlp(url_of(r), 10000);
+    make_big_spans();
+    CHECK(obs_flush(10000) == OBS_ERR_NET);
+    st = obs_get_stats();
+    CHECK(rcv_get_stats(r).spans == 10);
+    CHECK(st.spans_exported == 10 && st.spans_dropped_export == 10);
     obs_shutdown();
     rcv_stop(r);
 }
@@ -451,6 +490,7 @@ int main(void) {
     RUN(headers_from_env_are_decoded_and_sent);
     RUN(endpoint_env_gets_signal_path_and_signal_endpoint_is_used_as_is);
     RUN(retry_after_503_delivers_exactly_once);
+    RUN(retry_after_zero_still_backs_off);
     RUN(status_400_is_not_retried_and_is_counted);
     RUN(partial_success_counts_rejected);
     RUN(receiver_down_ends_within_timeout);
@@ -460,5 +500,6 @@ int main(void) {
     RUN(reset_is_retried);
     RUN(logs_arrive_with_trace_context);
     RUN(big_batch_is_split);
+    RUN(split_batch_counts_each_half);
     return TEST_EXIT_CODE();
 }
