@@ -61,7 +61,8 @@
      OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT none    bytes; strings cut on a UTF-8 boundary
      OTEL_ATTRIBUTE_COUNT_LIMIT        128     also OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT,
                                                OTEL_SPAN_EVENT_COUNT_LIMIT, _LINK_COUNT_LIMIT,
-                                               OTEL_EVENT_/OTEL_LINK_ATTRIBUTE_COUNT_LIMIT
+                                               OTEL_EVENT_/OTEL_LINK_ATTRIBUTE_COUNT_LIMIT,
+                                               OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT
      OTEL_EXPORTER_OTLP_ENDPOINT       http://localhost:4318  (/v1/traces, /v1/logs appended)
      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _LOGS_ENDPOINT     used as given
      OTEL_EXPORTER_OTLP_HEADERS (and _TRACES_ / _LOGS_)      k=v,... percent-decoded; secret
@@ -1792,6 +1793,7 @@ typedef struct obs__sampler {
 typedef struct obs__limits {
     size_t value_len; /* SIZE_MAX: none */
     uint32_t attrs, events, links, event_attrs, link_attrs;
+    uint32_t log_attrs; /* a log record's (OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT) */
 } obs__limits;
 
 typedef struct obs__proc obs__proc;
@@ -3492,6 +3494,24 @@ static int obs__fmt_fast(char *buf, size_t cap, const char *fmt, va_list ap) {
     return o.len > (size_t)INT32_MAX ? -1 : (int)o.len;
 }
 
+/* Does fmt hold a %n conversion (printf would store through an argument: with a format the
+   caller does not control, a write anywhere)? */
+static int obs__fmt_writes(const char *fmt) {
+    const char *p = fmt;
+    while ((p = strchr(p, '%')) != NULL) {
+        p += 1 + strspn(p + 1, "-+ #0'*.123456789hljztLqZ");
+        if (*p == 'n') return 1;
+        if (*p) p++; /* the conversion, "%%" included */
+    }
+    return 0;
+}
+/* Such a format is not carried out: its text becomes the message, reported once. */
+static int obs__fmt_refused(char *msg, size_t cap, const char *fmt) {
+    static int told;
+    if (!OBS__XCHG(&told, 1)) obs__diag(2, "a log format with %%n is not carried out: logged as its text");
+    return snprintf(msg, cap, "%s", fmt);
+}
+
 OBSDEF const char *obs_level_name(obs_level level) {
     static const char *const names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"};
     int l = (int)level;
@@ -3508,7 +3528,7 @@ OBSDEF obs_level obs_log_get_level(void) {
 }
 
 static void obs__record_attr(obs__record *r, const obs_attr *a) {
-    if (!obs__attrs_set(&r->attrs, 0, &r->arena, obs__g.limits.attrs, a)) obs__count_attr_drops(1);
+    if (!obs__attrs_set(&r->attrs, 0, &r->arena, obs__g.limits.log_attrs, a)) obs__count_attr_drops(1);
 }
 
 /* The source location (semantic conventions code.*). Its keys are ours, so they need no
@@ -3520,7 +3540,7 @@ static void obs__record_location(obs__record *r, const char *file, int line, con
     loc[0] = obs_attr_str("code.file.path", file);
     loc[1] = obs_attr_int("code.line.number", line);
     loc[2] = obs_attr_str("code.function.name", func ? func : "");
-    if (l->n == 0 && n <= obs__g.limits.attrs && (l->cap >= n || obs__vec_grow((void **)&l->v, &l->cap, sizeof(obs_attr)))) {
+    if (l->n == 0 && n <= obs__g.limits.log_attrs && (l->cap >= n || obs__vec_grow((void **)&l->v, &l->cap, sizeof(obs_attr)))) {
         for (i = 0; i < n; i++) {
             l->v[l->n] = loc[i];
             if (loc[i].type == OBS_ATTR_STRING &&
@@ -3558,7 +3578,7 @@ OBSDEF void obs_log_v(obs_level level, const char *file, int line, const char *f
     va_copy(cp, ap);
     n = obs__fmt_fast(msg, sizeof msg, fmt, cp);
     va_end(cp);
-    if (n < 0) n = vsnprintf(msg, sizeof msg, fmt, ap);
+    if (n < 0) n = obs__fmt_writes(fmt) ? obs__fmt_refused(msg, sizeof msg, fmt) : vsnprintf(msg, sizeof msg, fmt, ap);
     len = n < 0 ? 0 : obs__utf8_cut(msg, (size_t)n, sizeof msg - 1);
     r->d.body = obs__arena_str(&r->arena, msg, len);
     if (!r->d.body) r->d.body = "";
@@ -9416,6 +9436,7 @@ static void obs__limits_settings(const obs_config *cfg) {
     l->links = (uint32_t)obs__setting_int(cfg->link_count_limit, "OTEL_SPAN_LINK_COUNT_LIMIT", 128, 0);
     l->event_attrs = (uint32_t)obs__setting_int(0, "OTEL_EVENT_ATTRIBUTE_COUNT_LIMIT", general, 0);
     l->link_attrs = (uint32_t)obs__setting_int(0, "OTEL_LINK_ATTRIBUTE_COUNT_LIMIT", general, 0);
+    l->log_attrs = (uint32_t)obs__setting_int(cfg->attribute_count_limit, "OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", general, 0);
 }
 
 /* fork(): the child keeps tracing. Only the forking thread lives on there, so what other

@@ -391,6 +391,32 @@ static void test_log_v_and_attr_limit(void) {
     CHECK_STR(r ? r->body : NULL, "limited"); /* the body is not an attribute: not cut */
     CHECK(obs_get_stats().attrs_dropped == 4);
     teardown();
+
+    /* a log record's own limit (spec): OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT, not the span's */
+    setenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT", "1", 1);
+    setenv("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT", "4", 1);
+    setup();
+    OBS_INFO_ATTRS(at, 3, "own limit");
+    r = last_log();
+    CHECK(r && r->n_attrs == 4 && r->dropped_attrs == 2); /* a, b, c, one code.* kept */
+    teardown();
+    unsetenv("OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT");
+    unsetenv("OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT");
+}
+
+/* %n would store through an argument (a write anywhere, with a format the caller does not
+   control): not carried out; the format's text is the message, and nothing is written. */
+static void test_percent_n_is_not_carried_out(void) {
+    int x = 7;
+    const char *fmt = "n:%n|%5d"; /* not a literal: the compiler's format check cannot see it */
+    setenv("OTEL_LOG_LEVEL", "none", 1);
+    setup();
+    unsetenv("OTEL_LOG_LEVEL");
+    obs_log(OBS_LEVEL_INFO, fmt, &x, 3);
+    CHECK(x == 7);
+    CHECK_STR(last_log() ? last_log()->body : NULL, "n:%n|%5d");
+    CHECK(obs__fmt_writes("%-08.3lln") && obs__fmt_writes("a %% %hhn") && !obs__fmt_writes("%%n %d"));
+    teardown();
 }
 
 /* The common conversions are formatted without vsnprintf: the same text as printf. */
@@ -447,5 +473,6 @@ int main(void) {
     RUN(test_report_error);
     RUN(test_log_v_and_attr_limit);
     RUN(test_log_queue_overflow);
+    RUN(test_percent_n_is_not_carried_out);
     return TEST_EXIT_CODE();
 }
