@@ -20,7 +20,9 @@ static rcv_config faults(void) {
     return c;
 }
 
-/* obs_init with OTLP to 127.0.0.1:port (or a URL), console and logs off. */
+/* obs_init with OTLP to 127.0.0.1:port (or a URL), console and logs off; batches go out
+   every schedule_ms (or when full, or at a flush). */
+static int schedule_ms = 20;
 static void start_otlp(const char *url, int timeout_ms) {
     obs_config cfg;
     memset(&cfg, 0, sizeof cfg);
@@ -30,8 +32,8 @@ static void start_otlp(const char *url, int timeout_ms) {
     cfg.otlp_timeout_ms = timeout_ms;
     cfg.otlp_protocol = "http/json"; /* readable bodies to check; test_protobuf covers the other */
     cfg.service_name = "cruddur-backend";
-    cfg.spans.schedule_delay_ms = 20;
-    cfg.logs.schedule_delay_ms = 20;
+    cfg.spans.schedule_delay_ms = schedule_ms;
+    cfg.logs.schedule_delay_ms = schedule_ms;
     CHECK(obs_init(&cfg) == OBS_OK);
 }
 static const char *url_of(rcv *r) {
@@ -360,7 +362,9 @@ static void split_batch_counts_each_half(void) {
     c.fail_first = 1;
     c.fail_status = 400;
     r = server(&c);
+    schedule_ms = 60000; /* one batch of all 20, at the flush (a slow build must not split it) */
     start_otlp(url_of(r), 10000);
+    schedule_ms = 20;
     make_big_spans();
     CHECK(obs_flush(10000) == OBS_ERR_NET);
     st = obs_get_stats();
