@@ -9252,6 +9252,10 @@ typedef struct obs__hdrs {
     int bad;
 } obs__hdrs;
 
+/* What the HTTP client writes in every request: the framing and its own name. */
+static const char *const obs__own_headers[] = {"Host", "Content-Type", "Content-Length",
+                                               "Transfer-Encoding", "Connection", "User-Agent"};
+
 static int obs__hdr_add(void *ud, const char *k, const char *v) {
     obs__hdrs *h = (obs__hdrs *)ud;
     size_t kn = strlen(k), vn = strlen(v), i;
@@ -9266,6 +9270,12 @@ static int obs__hdr_add(void *ud, const char *k, const char *v) {
                      "not sent", obs__printable(k, shown, sizeof shown));
         h->bad = 1;
         return 1;
+    }
+    for (i = 0; i < sizeof obs__own_headers / sizeof obs__own_headers[0]; i++) {
+        if (obs__streq_nocase(k, obs__own_headers[i])) { /* twice in a request: refused, or worse */
+            obs__diag(2, "OTLP header \"%s\" is written by obs.h itself; not sent twice", obs__own_headers[i]);
+            return 1;
+        }
     }
     nv = (char **)obs__realloc(h->v, (h->n + 1) * sizeof(char *));
     line = (char *)obs__alloc(kn + vn + 3);

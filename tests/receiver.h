@@ -728,6 +728,23 @@ RCVDEF int rcv_request(rcv *r, int i, char *path, size_t pathlen, char **body, s
     pthread_mutex_unlock(&r->mu);
     return ok;
 }
+/* How many times header `name` appears in request i (case-insensitive). */
+RCVDEF int rcv_header_count(rcv *r, int i, const char *name) {
+    int k = 0;
+    pthread_mutex_lock(&r->mu);
+    if (i >= 0 && i < r->nreqs) {
+        const char *h = r->reqs[i].head, *e = h + r->reqs[i].head_len, *v;
+        size_t vl;
+        while (h < e && (v = rcv__hget(h, (size_t)(e - h), name, &vl)) != NULL) {
+            const char *nl = (const char *)memchr(v, '\n', (size_t)(e - v));
+            k++;
+            if (!nl) break;
+            h = nl + 1;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return k;
+}
 /* Header `name` of request i (case-insensitive), copied to out (truncated); 1 found. */
 RCVDEF int rcv_header(rcv *r, int i, const char *name, char *out, size_t outlen) {
     const char *v = NULL;

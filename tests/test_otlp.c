@@ -108,6 +108,18 @@ static void headers_from_env_are_decoded_and_sent(void) {
     CHECK(rcv_header(r, 0, "x-honeycomb-team", v, sizeof v) && strcmp(v, "abc 123") == 0);
     CHECK(rcv_header(r, 0, "x-other", v, sizeof v) && strcmp(v, "a,b") == 0);
     obs_shutdown();
+    /* headers the client writes itself (framing, identity) are not sent twice */
+    setenv("OTEL_EXPORTER_OTLP_HEADERS", "content-type=text%2Fplain,Host=evil,user-agent=me,x-b=2", 1);
+    setenv("OTEL_LOG_LEVEL", "none", 1);
+    start_otlp(url_of(r), 5000);
+    unsetenv("OTEL_LOG_LEVEL");
+    make_spans(1);
+    obs_flush(5000);
+    CHECK(rcv_count(r) >= 2 && rcv_header_count(r, 1, "Content-Type") == 1);
+    CHECK(rcv_header(r, 1, "Content-Type", v, sizeof v) && strcmp(v, "application/json") == 0);
+    CHECK(rcv_header_count(r, 1, "Host") == 1 && rcv_header_count(r, 1, "User-Agent") == 1);
+    CHECK(rcv_header(r, 1, "x-b", v, sizeof v) && strcmp(v, "2") == 0);
+    obs_shutdown();
     unsetenv("OTEL_EXPORTER_OTLP_HEADERS");
     rcv_stop(r);
 }
