@@ -3684,6 +3684,11 @@ static void obs__proc_dropped(const obs__proc *p, uint64_t n) {
     obs__count_global(p->sig == OBS__LOGS ? OBS__C_LOG_DROP_EXPORT : OBS__C_SPAN_DROP_EXPORT, n);
 }
 static const char *obs__proc_items(const obs__proc *p) { return p->sig == OBS__LOGS ? "log records" : "spans"; }
+/* n items of an export not delivered: dropped, and the next flush says why (OBS_ERR_*). */
+static void obs__proc_failed(obs__proc *p, uint64_t n, obs_result why) {
+    obs__proc_dropped(p, n);
+    OBS__STORE(&p->failed, (int)why);
+}
 
 /* Takes m, waiting no later than deadline_ms (another thread may hold it through a whole
    export); 1 when taken. */
@@ -3741,8 +3746,7 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
     } else {
         int64_t start = obs__mono_ms();
         if (!obs__lock_by(p->xl, by)) {
-            obs__proc_dropped(p, n);
-            OBS__STORE(&p->failed, (int)OBS_ERR_TIMEOUT);
+            obs__proc_failed(p, n, OBS_ERR_TIMEOUT);
             return;
         }
         if (timeout_ms > 0) { /* the export gets what is left of its time */
@@ -3767,16 +3771,14 @@ static void obs__proc_export(obs__proc *p, void **items, size_t n, int timeout_m
 #ifdef OBS__HAVE_EXPORT_LOST
     if (r == OBS_OK && obs__export_lost > 0) { /* part of the batch went out */
         size_t lost = obs__export_lost < n ? obs__export_lost : n;
-        obs__proc_dropped(p, lost);
-        OBS__STORE(&p->failed, (int)OBS_ERR_NET);
+        obs__proc_failed(p, lost, OBS_ERR_NET);
         n -= lost;
     }
 #endif
     if (r == OBS_OK) {
         obs__count_global(logs ? OBS__C_LOG_EXPORTED : OBS__C_SPAN_EXPORTED, n);
     } else {
-        obs__proc_dropped(p, n);
-        OBS__STORE(&p->failed, (int)OBS_ERR_NET);
+        obs__proc_failed(p, n, OBS_ERR_NET);
     }
 }
 
@@ -5064,20 +5066,20 @@ static obs_result obs__console_export_logs(void *ud, const obs_log_data *const *
 
 static void obs__console_shutdown(void *ud) {
     obs__console *c = (obs__console *)ud;
+    int i;
     while (c->npending) obs__console_orphan(c, c->pending[--c->npending]);
-    obs__buf_free(&c->pen[0].line);
-    obs__buf_free(&c->pen[1].line);
+    for (i = 0; i < 2; i++) obs__buf_free(&c->pen[i].line);
     obs__free(c);
 }
 
 OBSDEF obs_exporter *obs_console_exporter_new(void *file, int tree) {
     obs__console *c = (obs__console *)obs__calloc(sizeof *c);
     const char *nc = getenv("NO_COLOR");
+    int i;
     if (!c) return NULL;
     c->pen[0].out = file ? (FILE *)file : stdout;
     c->pen[1].out = file ? (FILE *)file : stderr;
-    c->pen[0].color = isatty(fileno(c->pen[0].out)) && !(nc && nc[0]);
-    c->pen[1].color = isatty(fileno(c->pen[1].out)) && !(nc && nc[0]);
+    for (i = 0; i < 2; i++) c->pen[i].color = isatty(fileno(c->pen[i].out)) && !(nc && nc[0]);
     c->tree = tree;
     c->exp.name = "console";
     c->exp.export_spans = obs__console_export;
